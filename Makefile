@@ -1,0 +1,29 @@
+# The project's commands. `make run` and `make test` do all the set-up they need.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test lint simulate clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)  ## create .venv and install the project with its test tools
+
+run: $(STAMP)  ## run one whole audit on a virtual clock (the web app is not built yet)
+	$(BIN)/bpmn-audit simulate --agencies 6 --cases 4
+
+simulate: run
+
+test: $(STAMP)  ## run every test
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)  ## ruff
+	$(BIN)/ruff check src tests
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

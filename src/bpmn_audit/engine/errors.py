@@ -1,0 +1,64 @@
+"""Errors raised by the engine layer; they wrap SpiffWorkflow's so callers never import it."""
+
+from __future__ import annotations
+
+
+class EngineError(Exception):
+    """Base class for every error the engine layer raises."""
+
+
+class UnsafeCodeError(EngineError):
+    """An expression or script uses something the sandbox forbids.
+
+    Deliberately not a SyntaxError: SpiffWorkflow's DMN engine treats SyntaxError as
+    "try again with an implicit ==", which must never happen for rejected code.
+    """
+
+
+class UnsafeXMLError(EngineError):
+    """An uploaded XML document uses a DOCTYPE, entities or other forbidden constructs."""
+
+
+class ModelValidationError(EngineError):
+    """A BPMN/DMN model cannot be deployed; ``problems`` lists each element and what is wrong."""
+
+    def __init__(self, problems: list[ModelProblem]):
+        self.problems = problems
+        super().__init__("; ".join(str(p) for p in problems))
+
+
+class ModelProblem:
+    """One thing wrong with one element of a model."""
+
+    def __init__(self, message: str, element_id: str | None = None, element_name: str | None = None,
+                 file_name: str | None = None, line: int | None = None):
+        self.message = message
+        self.element_id = element_id
+        self.element_name = element_name
+        self.file_name = file_name
+        self.line = line
+
+    def __str__(self) -> str:
+        where = []
+        if self.file_name:
+            where.append(self.file_name + (f" line {self.line}" if self.line else ""))
+        if self.element_id:
+            label = f"element '{self.element_id}'"
+            if self.element_name and self.element_name != self.element_id:
+                label += f" ({self.element_name})"
+            where.append(label)
+        prefix = ", ".join(where)
+        return f"{prefix}: {self.message}" if prefix else self.message
+
+    def to_dict(self) -> dict:
+        """The problem as JSON-ready data for the API."""
+        return {"message": self.message, "element_id": self.element_id, "element_name": self.element_name,
+                "file": self.file_name, "line": self.line}
+
+
+class TaskNotReadyError(EngineError):
+    """The task to complete does not exist or is no longer ready (someone else completed it)."""
+
+
+class ScriptRuntimeError(EngineError):
+    """A script or expression failed while the workflow ran."""
