@@ -7,7 +7,7 @@ and are returned as ISO 8601 UTC strings so that process data stays JSON and tim
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -54,7 +54,7 @@ def working_days_before(day: date, count: int) -> date:
 def at_london_time(day: date, at: time) -> str:
     """``day`` at wall-clock time ``at`` in London, as an ISO 8601 UTC string."""
     local = datetime.combine(day, at, tzinfo=LONDON)
-    return local.astimezone(timezone.utc).isoformat()
+    return local.astimezone(UTC).isoformat()
 
 
 def to_date(value: date | datetime | str) -> date:

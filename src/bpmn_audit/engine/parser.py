@@ -16,10 +16,8 @@ from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.data_spec import TaskDataReference
-from SpiffWorkflow.bpmn.specs.defaults import CallActivity
 from SpiffWorkflow.camunda.parser import CamundaParser
-from SpiffWorkflow.camunda.parser.task_spec import CAMUNDA_MODEL_NS, SubWorkflowParser, UserTaskParser
-from SpiffWorkflow.camunda.specs.user_task import UserTask
+from SpiffWorkflow.camunda.parser.task_spec import CAMUNDA_MODEL_NS
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from .errors import ModelProblem, ModelValidationError
@@ -66,16 +64,18 @@ class Camunda7MultiInstance:
         self._copy_task_attrs(original, loop_characteristics)
 
 
-class AuditSubWorkflowParser(Camunda7MultiInstance, SubWorkflowParser):
-    """Embedded subprocesses, with Camunda 7 multi-instance semantics."""
+class CamundaExtensions:
+    """``camunda:properties`` of the element itself, plus its assignment attributes.
 
-
-class AuditUserTaskParser(Camunda7MultiInstance, UserTaskParser):
-    """A Camunda user task parser that also keeps the assignment attributes."""
+    SpiffWorkflow's Camunda parser looks for properties anywhere below the element, so an embedded
+    subprocess collects its children's properties too; and its event parsers read none at all.
+    """
 
     def parse_extensions(self, node: etree._Element | None = None) -> dict:
-        """Camunda properties plus ``camunda:<attribute>`` for each assignment attribute present."""
-        extensions = super().parse_extensions(node)
+        """This element's own properties and ``camunda:<attribute>`` for each assignment attribute."""
+        extensions = {}
+        for prop in self.xpath("./bpmn:extensionElements/camunda:properties/camunda:property"):
+            extensions[prop.get("name")] = prop.get("value")
         for attribute in ASSIGNMENT_ATTRIBUTES:
             value = self.node.get(f"{{{CAMUNDA_MODEL_NS}}}{attribute}")
             if value is not None and value.strip():
@@ -83,13 +83,21 @@ class AuditUserTaskParser(Camunda7MultiInstance, UserTaskParser):
         return extensions
 
 
+def _audit_parser(tag: str, parser_class: type) -> type:
+    bases = (CamundaExtensions, Camunda7MultiInstance, parser_class) if tag in MI_TAGS else \
+        (CamundaExtensions, parser_class)
+    return type(f"Audit{parser_class.__name__}", bases, {"__doc__": f"{parser_class.__doc__ or tag} (bpmn-audit)"})
+
+
+MI_TAGS = {full_tag("userTask"), full_tag("subProcess")}
+
+
 class AuditParser(CamundaParser):
-    """CamundaParser with the assignment-aware user task parser."""
+    """CamundaParser with element-own extensions, assignment attributes and Camunda 7 multi-instance."""
 
     OVERRIDE_PARSER_CLASSES = {
-        **CamundaParser.OVERRIDE_PARSER_CLASSES,
-        full_tag("userTask"): (AuditUserTaskParser, UserTask),
-        full_tag("subProcess"): (AuditSubWorkflowParser, CallActivity),
+        tag: (_audit_parser(tag, parser_class), spec_class)
+        for tag, (parser_class, spec_class) in CamundaParser.OVERRIDE_PARSER_CLASSES.items()
     }
 
 

@@ -8,7 +8,7 @@ the engine's own errors.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -67,6 +67,7 @@ class TimerView:
     name: str
     due_at: datetime
     agency: str | None
+    phase: str | None = None
 
 
 @dataclass
@@ -156,36 +157,47 @@ class RunningAudit:
             definition = getattr(task.task_spec, "event_definition", None)
             if not isinstance(definition, TimerEventDefinition) or isinstance(definition, CycleTimerEventDefinition):
                 continue
-            views.append(TimerView(str(task.id), task.task_spec.bpmn_id, task.task_spec.bpmn_name or
-                                   task.task_spec.bpmn_id, self._timer_due(task, definition), task.data.get("agency")))
+            spec = task.task_spec
+            views.append(TimerView(str(task.id), spec.bpmn_id, spec.bpmn_name or spec.bpmn_id,
+                                   self._timer_due(task, definition), task.data.get("agency"),
+                                   (spec.extensions or {}).get("phase")))
         return sorted(views, key=lambda view: (view.due_at, view.bpmn_id))
 
     def fire_due_timers(self) -> list[EngineEvent]:
         """Fire every timer whose time has passed (by the system clock) and run on."""
-        due_before = {timer.task_id: timer for timer in self.timers()}
         self.events = []
-        try:
-            self.workflow.refresh_timers()
-        except SpiffWorkflowException as error:
-            raise ScriptRuntimeError(_describe(error)) from error
         self._run_engine()
-        still_waiting = {timer.task_id for timer in self.timers()}
-        fired = [EngineEvent("timer_fired", t.bpmn_id, t.name, t.agency, {"due_at": t.due_at.isoformat()})
-                 for task_id, t in due_before.items() if task_id not in still_waiting]
-        self.events = fired + self.events
         return self.events
 
     # -- internals -------------------------------------------------------------------------------------------
     def _run_engine(self) -> None:
+        """Run every automatic task, firing due timers, until only people or the clock can move it on.
+
+        SpiffWorkflow refreshes timers at the end of ``do_engine_steps``, so a timer that fires there
+        leaves its follow-on tasks ready for the next round: keep going until nothing automatic is ready.
+        """
+        waiting = {timer.task_id: timer for timer in self.timers()}
         try:
-            self.workflow.do_engine_steps(did_complete_task=self._record)
+            self.workflow.refresh_timers()
+            while True:
+                self.workflow.do_engine_steps(did_complete_task=self._record)
+                if not any(not task.task_spec.manual for task in self.workflow.get_tasks(state=TaskState.READY)):
+                    break
         except SpiffWorkflowException as error:
             raise ScriptRuntimeError(_describe(error)) from error
+        fired = []
+        for task_id, timer in waiting.items():
+            task = self.workflow.get_task_from_id(UUID(task_id))
+            if task is not None and task.state == TaskState.COMPLETED:
+                fired.append(EngineEvent("timer_fired", timer.bpmn_id, timer.name, timer.agency,
+                                         {"due_at": timer.due_at.isoformat(), "phase": timer.phase}))
+        self.events[:0] = fired
         if self.workflow.is_completed() and not any(e.kind == "process_completed" for e in self.events):
             self.events.append(EngineEvent("process_completed", self.workflow.spec.name,
                                            self.workflow.spec.description or self.workflow.spec.name))
 
     def _record(self, task: Task) -> None:
+        """Note the automatic steps worth a line in the audit's history."""
         spec = task.task_spec
         extensions = getattr(spec, "extensions", {}) or {}
         name = spec.bpmn_name or spec.bpmn_id
@@ -211,7 +223,7 @@ class RunningAudit:
             value = self.workflow.script_engine.evaluate(task, definition.expression)
             if str(value).upper().startswith("P"):
                 duration = TimerEventDefinition.parse_iso_duration(str(value))
-                return datetime.now(timezone.utc) + TimerEventDefinition.get_timedelta_from_start(duration)
+                return datetime.now(UTC) + TimerEventDefinition.get_timedelta_from_start(duration)
         return parse_utc(value)
 
     def _view(self, task: Task) -> UserTaskView:

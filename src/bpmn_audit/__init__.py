@@ -1,0 +1,35 @@
+"""bpmn-audit: a safeguarding partnership's multi-agency case-file audit, run as a BPMN process."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+MIGRATIONS_DIR = str(Path(__file__).parent / "migrations")
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: settings from the environment, then ``config`` (tests pass theirs here)."""
+    app = Flask(__name__, instance_relative_config=True,
+                instance_path=os.environ.get("BPMN_AUDIT_INSTANCE_PATH") or None)
+    from .config import load_config
+
+    app.config.from_mapping(load_config(app.instance_path))
+    if config:
+        app.config.update(config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    from flask_migrate import Migrate
+
+    from .models import db
+
+    db.init_app(app)
+    Migrate(app, db, directory=MIGRATIONS_DIR)
+
+    from .web import register
+
+    register(app)
+    return app

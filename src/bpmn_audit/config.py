@@ -1,0 +1,52 @@
+"""Every setting and its default, read from ``BPMN_AUDIT_``-prefixed environment variables.
+
+``DATABASE_URL`` (unprefixed, as hosting platforms set it) points at PostgreSQL when one machine is
+not enough; without it the app uses SQLite in Flask's instance folder and needs no server.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+DEFAULT_LANE_GROUPS = {
+    "Business Unit": "business_unit",
+    "Nominating partner": "nominating_partner",
+    "Agency audit leads": "agency_lead",
+    "Practitioners": "practitioner",
+    "Chair": "chair",
+    "QiiP subgroup": "qiip",
+}
+
+
+def _database_url(instance_path: str) -> str:
+    url = os.environ.get("DATABASE_URL") or os.environ.get("BPMN_AUDIT_DATABASE_URL")
+    if not url:
+        return f"sqlite:///{Path(instance_path) / 'bpmn-audit.sqlite3'}"
+    if url.startswith("postgres://"):  # Heroku-style URLs
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def load_config(instance_path: str) -> dict[str, Any]:
+    """The settings from the environment, with their defaults."""
+    env = os.environ.get
+    return {
+        "SECRET_KEY": env("BPMN_AUDIT_SECRET_KEY", "dev-only-change-me"),
+        "SQLALCHEMY_DATABASE_URI": _database_url(instance_path),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "PROCESSES_DIR": env("BPMN_AUDIT_PROCESSES_DIR", str(Path(__file__).resolve().parents[2] / "processes")),
+        "LANE_GROUPS": DEFAULT_LANE_GROUPS,
+        # how long a timer worker holds a job before another worker may take it over
+        "TIMER_LOCK_SECONDS": int(env("BPMN_AUDIT_TIMER_LOCK_SECONDS", "300")),
+        "TIMER_BATCH_SIZE": int(env("BPMN_AUDIT_TIMER_BATCH_SIZE", "50")),
+        # retries of a task completion that lost an optimistic-lock race
+        "COMPLETE_RETRIES": int(env("BPMN_AUDIT_COMPLETE_RETRIES", "3")),
+        "MAX_CONTENT_LENGTH": int(env("BPMN_AUDIT_MAX_UPLOAD_BYTES", str(5 * 1024 * 1024))),
+        "MAIL_SERVER": env("BPMN_AUDIT_MAIL_SERVER", "localhost"),
+        "MAIL_PORT": int(env("BPMN_AUDIT_MAIL_PORT", "25")),
+        "MAIL_DEFAULT_SENDER": env("BPMN_AUDIT_MAIL_SENDER", "audit@localhost"),
+    }

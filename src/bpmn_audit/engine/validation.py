@@ -1,0 +1,150 @@
+"""Deploy-time validation: every expression and script is checked before a model can run.
+
+Problems are collected (not stopped at the first) and each names its element and says what is
+wrong, so a process owner can fix a whole model in one go.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.camunda.specs.user_task import UserTask
+
+from .errors import ModelProblem, ModelValidationError, UnsafeCodeError
+from .parser import ParsedModels, parse_models
+from .sandbox import check_code, normalize_expression
+
+EVAL, EXEC = "eval", "exec"
+LOOKS_ISO = re.compile(r"^(R\d*/|PT?\d|P\d|\d{4}-\d{2})", re.IGNORECASE)
+
+
+def validate_models(files: list[tuple[str, bytes]], lane_groups: dict[str, str] | None = None) -> ParsedModels:
+    """Parse ``files`` and check every expression, script and timer; raise ModelValidationError if any fail.
+
+    With ``lane_groups`` (lane name -> group), also require that every user task can reach someone:
+    ``camunda:candidateGroups``, ``candidateUsers`` or ``assignee``, or a lane that maps to a group.
+    """
+    models = parse_models(files)
+    problems: list[ModelProblem] = []
+    seen: set[int] = set()
+    for spec, subprocess_specs in models.processes.values():
+        for process_spec in [spec, *subprocess_specs.values()]:
+            if id(process_spec) in seen:
+                continue
+            seen.add(id(process_spec))
+            problems.extend(_check_process(process_spec, lane_groups))
+    if problems:
+        raise ModelValidationError(problems)
+    return models
+
+
+def _check_process(spec: BpmnProcessSpec, lane_groups: dict[str, str] | None) -> Iterator[ModelProblem]:
+    for task_spec in spec.task_specs.values():
+        bpmn_id = getattr(task_spec, "bpmn_id", None)
+        if bpmn_id is None:
+            continue
+        name = getattr(task_spec, "bpmn_name", None)
+        for what, text, mode in _code_of(task_spec):
+            message = _code_problem(what, text, mode)
+            if message:
+                yield ModelProblem(message, bpmn_id, name, spec.file)
+        if lane_groups is not None and isinstance(task_spec, UserTask):
+            extensions = task_spec.extensions or {}
+            has_people = any(extensions.get(f"camunda:{key}") for key in ("candidateGroups", "candidateUsers",
+                                                                          "assignee"))
+            if not has_people and task_spec.lane not in lane_groups:
+                where = f"its lane '{task_spec.lane}' maps to no group" if task_spec.lane else "it is in no lane"
+                yield ModelProblem(f"nobody can do this user task: {where}; set camunda:candidateGroups",
+                                   bpmn_id, name, spec.file)
+
+
+def _code_of(task_spec: Any) -> Iterator[tuple[str, str, str]]:
+    """(what it is, its text, eval or exec) for every piece of code the task spec will run."""
+    if getattr(task_spec, "script", None):
+        yield "script", task_spec.script, EXEC
+    for condition, target in getattr(task_spec, "cond_task_specs", []) or []:
+        condition = getattr(condition, "args", [condition])[0]  # SpiffWorkflow wraps it in _BpmnCondition
+        if condition is not None:
+            target_id = getattr(task_spec._wf_spec.task_specs.get(target), "bpmn_id", target)
+            yield f"condition of the flow to '{target_id}'", condition, EVAL
+    definition = getattr(task_spec, "event_definition", None)
+    if isinstance(definition, TimerEventDefinition):
+        yield "timer", definition.expression or "", "timer"
+    extensions = getattr(task_spec, "extensions", None) or {}
+    if extensions.get("camunda:dueDate"):
+        yield "camunda:dueDate", extensions["camunda:dueDate"], EVAL
+    for attribute in ("cardinality", "condition"):
+        value = getattr(task_spec, attribute, None)
+        if isinstance(value, str) and value.strip():
+            yield f"multi-instance {attribute}", value, EVAL
+    engine = getattr(task_spec, "dmnEngine", None)
+    if engine is not None:
+        yield from _decision_table_code(engine.decision_table)
+
+
+def _decision_table_code(table: Any) -> Iterator[tuple[str, str, str]]:
+    for column in table.inputs:
+        if column.expression:
+            yield f"decision input '{column.label or column.id}'", column.expression, EVAL
+    for rule in table.rules:
+        for entry in rule.inputEntries:
+            for text in entry.lhs:
+                if text and text.strip() not in ("", "-"):
+                    yield f"decision rule {rule.row_number} input", text.replace("?", "dmninputexpr"), EVAL
+        for entry in rule.outputEntries:
+            if entry.text and entry.text.strip():
+                yield f"decision rule {rule.row_number} output '{entry.output.name}'", entry.text, EVAL
+
+
+def _code_problem(what: str, text: str, mode: str) -> str | None:
+    """A message saying what is wrong with one piece of code, or None if it is fine."""
+    if not text or not text.strip():
+        return f"the {what} is empty"
+    check_mode = EVAL if mode == "timer" else mode
+    try:
+        check_code(text, check_mode)
+    except SyntaxError as error:
+        if what.startswith("decision rule") and what.endswith("input"):
+            return _dmn_entry_problem(what, text)
+        return f"the {what} is not valid Python ({error.msg}): {text.strip()!r}"
+    except UnsafeCodeError as error:
+        return f"the {what} is refused by the sandbox: {error}"
+    if mode == "timer":
+        return _timer_literal_problem(text)
+    return None
+
+
+def _dmn_entry_problem(what: str, text: str) -> str | None:
+    # DMN input entries may be partial comparisons ("> 3"), which the DMN engine prefixes with the input.
+    try:
+        check_code(f"dmninputexpr {text}", EVAL)
+    except SyntaxError as error:
+        return f"the {what} is not valid Python ({error.msg}): {text.strip()!r}"
+    except UnsafeCodeError as error:
+        return f"the {what} is refused by the sandbox: {error}"
+    return None
+
+
+def _timer_literal_problem(text: str) -> str | None:
+    normalized = normalize_expression(text)
+    try:
+        value = ast.literal_eval(normalized)
+    except (ValueError, SyntaxError):
+        if LOOKS_ISO.match(text.strip()):
+            return f"the timer {text.strip()!r} is not a valid ISO 8601 date, duration or cycle"
+        return None  # an expression over process data: checked when the timer starts
+    if not isinstance(value, str):
+        return f"the timer {text.strip()!r} is not an ISO 8601 date, duration or cycle"
+    try:
+        if value.upper().startswith("R"):
+            TimerEventDefinition.parse_iso_recurring_interval(value)
+        else:
+            TimerEventDefinition.parse_time_or_duration(value)
+    except Exception:  # SpiffWorkflow raises bare Exception / ValueError / AttributeError here
+        return f"the timer {text.strip()!r} is not a valid ISO 8601 date, duration or cycle"
+    return None

@@ -1,0 +1,13 @@
+"""SQLAlchemy tables. ``db`` is the Flask-SQLAlchemy extension every model hangs off."""
+
+from .base import db
+from .deployment import Deployment, DeploymentFile, ProcessSpec
+from .history import HistoryEvent
+from .identity import User
+from .instance import ProcessInstance
+from .task import HumanTask
+from .timer import TimerJob
+from .tracker import TrackerAction
+
+__all__ = ["db", "Deployment", "DeploymentFile", "ProcessSpec", "HistoryEvent", "User", "ProcessInstance",
+           "HumanTask", "TimerJob", "TrackerAction"]

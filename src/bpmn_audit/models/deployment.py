@@ -1,0 +1,48 @@
+"""Deployments: immutable, versioned per process key, each pointing at a spec stored once by hash."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import UTCDateTime, db, utcnow
+
+
+class ProcessSpec(db.Model):
+    """A serialized process spec (with its subprocess specs), stored once however often deployed."""
+
+    __tablename__ = "process_specs"
+    hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    blob: Mapped[bytes] = mapped_column(LargeBinary)
+    serializer_version: Mapped[str] = mapped_column(String(20))
+    library_version: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Deployment(db.Model):
+    """Version N of one executable process. Never changed once written."""
+
+    __tablename__ = "deployments"
+    __table_args__ = (UniqueConstraint("process_key", "version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_key: Mapped[str] = mapped_column(String(200), index=True)
+    version: Mapped[int]
+    name: Mapped[str] = mapped_column(String(300))
+    spec_hash: Mapped[str] = mapped_column(ForeignKey("process_specs.hash"))
+    deployed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    deployed_by: Mapped[str | None] = mapped_column(String(200))
+    spec: Mapped[ProcessSpec] = relationship()
+    files: Mapped[list[DeploymentFile]] = relationship(back_populates="deployment", order_by="DeploymentFile.id")
+
+
+class DeploymentFile(db.Model):
+    """A BPMN or DMN file exactly as it was deployed, for download and diffing."""
+
+    __tablename__ = "deployment_files"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deployment_id: Mapped[int] = mapped_column(ForeignKey("deployments.id"), index=True)
+    file_name: Mapped[str] = mapped_column(String(300))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    deployment: Mapped[Deployment] = relationship(back_populates="files")

@@ -1,0 +1,70 @@
+"""Deployments (Camunda's RepositoryService): validate models and store them as immutable versions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from ..engine.serializer import LIBRARY_VERSION, SERIALIZER_VERSION, dump_spec
+from ..engine.validation import validate_models
+from ..models import Deployment, DeploymentFile, ProcessSpec, db
+from .errors import NotFound
+
+
+def deploy(files: list[tuple[str, bytes]], deployed_by: str | None = None) -> list[Deployment]:
+    """Validate BPMN/DMN files and deploy each executable process in them as its next version.
+
+    A process whose spec is unchanged since its latest version is not deployed again; that version
+    is returned instead. Raises the engine's UnsafeXMLError, MalformedXMLError or ModelValidationError
+    (each naming the file or element and what is wrong) and stores nothing then.
+    Needs: process_owner (checked by the caller's route).
+    """
+    models = validate_models(files)
+    deployments = []
+    try:
+        for process_id, (spec, subprocess_specs) in models.processes.items():
+            spec_hash, blob = dump_spec(spec, subprocess_specs)
+            latest = latest_deployment(process_id, required=False)
+            if latest is not None and latest.spec_hash == spec_hash:
+                deployments.append(latest)
+                continue
+            if db.session.get(ProcessSpec, spec_hash) is None:
+                db.session.add(ProcessSpec(hash=spec_hash, blob=blob, serializer_version=SERIALIZER_VERSION,
+                                           library_version=LIBRARY_VERSION))
+            deployment = Deployment(process_key=process_id, version=(latest.version + 1) if latest else 1,
+                                    name=spec.description or process_id, spec_hash=spec_hash,
+                                    deployed_by=deployed_by,
+                                    files=[DeploymentFile(file_name=name, content=content) for name, content in files])
+            db.session.add(deployment)
+            deployments.append(deployment)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return deployments
+
+
+def deploy_directory(directory: str | Path, deployed_by: str | None = None) -> list[Deployment]:
+    """Deploy every .bpmn and .dmn file of a folder together (the shipped ``processes/``)."""
+    paths = sorted(p for p in Path(directory).iterdir() if p.suffix in (".bpmn", ".dmn"))
+    return deploy([(path.name, path.read_bytes()) for path in paths], deployed_by)
+
+
+def latest_deployment(process_key: str, required: bool = True) -> Deployment | None:
+    """The newest version of a process; raises NotFound if there is none and ``required``."""
+    deployment = db.session.scalars(select(Deployment).where(Deployment.process_key == process_key)
+                                    .order_by(Deployment.version.desc()).limit(1)).first()
+    if deployment is None and required:
+        raise NotFound(f"no process '{process_key}' has been deployed")
+    return deployment
+
+
+def list_deployments() -> list[Deployment]:
+    """Every deployment, newest first."""
+    return list(db.session.scalars(select(Deployment).order_by(Deployment.deployed_at.desc(), Deployment.id.desc())))
+
+
+def count_versions(process_key: str) -> int:
+    """How many versions of a process have been deployed."""
+    return db.session.scalar(select(func.count()).where(Deployment.process_key == process_key)) or 0

@@ -1,0 +1,60 @@
+"""People and what they may do (Camunda's IdentityService): users, groups, agencies, task access."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from werkzeug.security import generate_password_hash
+
+from ..models import HumanTask, User, db
+from .errors import Conflict, NotFound
+
+GROUPS = ("business_unit", "chair", "agency_lead", "practitioner", "nominating_partner", "qiip",
+          "process_owner", "admin")
+# Groups whose members act for one agency: they see only their own agency's per-agency tasks.
+AGENCY_SCOPED_GROUPS = {"agency_lead", "practitioner", "nominating_partner"}
+
+
+def create_user(username: str, name: str, groups: list[str], agency: str | None = None,
+                email: str | None = None, password: str | None = None) -> User:
+    """Add a user. Raises ValueError for an unknown group and Conflict if the username is taken."""
+    unknown = set(groups) - set(GROUPS)
+    if unknown:
+        raise ValueError(f"unknown group(s): {', '.join(sorted(unknown))}; known: {', '.join(GROUPS)}")
+    if db.session.scalar(select(User).where(User.username == username)) is not None:
+        raise Conflict(f"the username '{username}' is taken")
+    user = User(username=username, name=name, groups=list(groups), agency=agency, email=email,
+                password_hash=generate_password_hash(password) if password else None)
+    db.session.add(user)
+    try:
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return user
+
+
+def get_user(username: str) -> User:
+    """A user by username; raises NotFound."""
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"there is no user '{username}'")
+    return user
+
+
+def can_work_on(user: User, task: HumanTask) -> bool:
+    """True if ``user`` may see and complete ``task``.
+
+    The assignee, a candidate user, or a member of a candidate group may. For a per-agency task, a
+    member of an agency-scoped group qualifies only for their own agency; partnership staff (the
+    Business Unit, the chair, QiiP) qualify for every agency's task given to their group.
+    """
+    if not user.active:
+        return False
+    if task.assignee:
+        return task.assignee == user.username
+    if user.username in (task.candidate_users or []):
+        return True
+    for group in set(task.candidate_groups or []).intersection(user.groups or []):
+        if group not in AGENCY_SCOPED_GROUPS or not task.agency or task.agency == user.agency:
+            return True
+    return False

@@ -1,0 +1,109 @@
+"""Loading and saving running audits, and keeping the query projections in step on every save.
+
+A save writes the compressed state under the instance's optimistic lock and, in the same
+transaction, brings the human-task and timer-job tables up to date and appends history, so that
+no page, list or sweep ever has to deserialize a workflow to answer a query.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import current_app
+from sqlalchemy import select
+
+from ..engine.serializer import LIBRARY_VERSION, SERIALIZER_VERSION
+from ..engine.workflow import EngineEvent, RunningAudit, UserTaskView
+from ..models import HistoryEvent, HumanTask, ProcessInstance, TimerJob, TrackerAction, db
+from ..models.base import utcnow
+from ..models.instance import COMPLETED
+from ..models.task import CANCELLED, OPEN
+
+
+def load_audit(instance: ProcessInstance) -> RunningAudit:
+    """The instance's workflow, deserialized against its deployment's spec."""
+    return RunningAudit.load(instance.deployment.spec.blob, instance.state)
+
+
+def save_audit(instance: ProcessInstance, audit: RunningAudit, events: list[EngineEvent],
+               actor: str | None) -> None:
+    """Stage the new state and projections in the session; the calling service commits.
+
+    The flush at commit raises StaleDataError if another transaction saved the instance since it
+    was loaded.
+    """
+    instance.state = audit.dump()
+    instance.serializer_version = SERIALIZER_VERSION
+    instance.library_version = LIBRARY_VERSION
+    data = audit.data
+    if data.get("title") and instance.title != data["title"]:
+        instance.title = str(data["title"])[:300]
+    _sync_tasks(instance, audit)
+    _sync_timers(instance, audit)
+    for event in events:
+        record_event(instance, event.kind, event.bpmn_id, event.name, agency=event.agency,
+                     actor=actor if event.kind not in ("timer_fired", "notification") else None,
+                     detail=event.detail)
+    if audit.is_completed and instance.status != COMPLETED:
+        instance.status = COMPLETED
+        instance.ended_at = utcnow()
+        _store_tracker_actions(instance, data.get("actions") or [])
+    db.session.add(instance)
+
+
+def record_event(instance: ProcessInstance, kind: str, bpmn_id: str, name: str, agency: str | None = None,
+                 actor: str | None = None, detail: dict | None = None) -> None:
+    """Append one history event for the instance."""
+    db.session.add(HistoryEvent(instance_id=instance.id, at=utcnow(), kind=kind, bpmn_id=bpmn_id, name=name,
+                                agency=agency, actor=actor, detail=detail or None))
+
+
+def _sync_tasks(instance: ProcessInstance, audit: RunningAudit) -> None:
+    ready = {view.task_id: view for view in audit.user_tasks()}
+    open_rows = db.session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id,
+                                                            HumanTask.status == OPEN)).all()
+    known = set()
+    for row in open_rows:
+        known.add(row.engine_task_id)
+        if row.engine_task_id not in ready:
+            row.status = CANCELLED
+            row.completed_at = utcnow()
+    for task_id, view in ready.items():
+        if task_id in known:
+            continue
+        db.session.add(HumanTask(
+            instance_id=instance.id, engine_task_id=task_id, bpmn_id=view.bpmn_id, name=view.name,
+            phase=view.phase, lane=_display_lane(view), candidate_groups=view.candidate_groups,
+            candidate_users=view.candidate_users, assignee=view.assignee, agency=view.agency,
+            due_at=view.due_at, priority=view.priority, status=OPEN, created_at=utcnow()))
+
+
+def _display_lane(view: UserTaskView) -> str | None:
+    """The lane whose group does the task: a Business Unit task inside an agency's subprocess takes
+    the subprocess's lane in SpiffWorkflow, but belongs to the Business Unit's lane for people."""
+    lane_groups = current_app.config["LANE_GROUPS"]
+    if not view.candidate_groups or lane_groups.get(view.lane or "") in view.candidate_groups:
+        return view.lane
+    lanes_by_group = {group: lane for lane, group in lane_groups.items()}
+    return lanes_by_group.get(view.candidate_groups[0], view.lane)
+
+
+def _sync_timers(instance: ProcessInstance, audit: RunningAudit) -> None:
+    waiting = {view.task_id: view for view in audit.timers()}
+    rows = db.session.scalars(select(TimerJob).where(TimerJob.instance_id == instance.id)).all()
+    for row in rows:
+        if row.engine_task_id not in waiting:
+            db.session.delete(row)
+        else:
+            row.due_at = waiting.pop(row.engine_task_id).due_at
+    for task_id, view in waiting.items():
+        db.session.add(TimerJob(instance_id=instance.id, engine_task_id=task_id, bpmn_id=view.bpmn_id,
+                                name=view.name, agency=view.agency, due_at=view.due_at))
+
+
+def _store_tracker_actions(instance: ProcessInstance, actions: list[dict]) -> None:
+    for item in actions:
+        due = item.get("due_date")
+        db.session.add(TrackerAction(instance_id=instance.id, action=item["action"],
+                                     review_type=item["review_type"], owner_agency=item["owner_agency"],
+                                     due_date=date.fromisoformat(due) if due else None))

@@ -1,0 +1,56 @@
+"""Running audits (Camunda's RuntimeService): start one, find one, list them."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from ..engine.serializer import LIBRARY_VERSION, SERIALIZER_VERSION
+from ..engine.workflow import RunningAudit
+from ..models import ProcessInstance, User, db
+from .deployments import latest_deployment
+from .errors import Forbidden, NotFound
+from .persistence import record_event, save_audit
+
+AUDIT_PROCESS = "multi_agency_audit"
+STARTERS = {"business_unit", "admin"}
+
+
+def start_audit(user: User, process_key: str = AUDIT_PROCESS) -> ProcessInstance:
+    """Start a new audit on the latest deployed version of ``process_key``.
+
+    Needs: business_unit or admin. Raises NotFound if the process was never deployed.
+    """
+    if not STARTERS.intersection(user.groups or []):
+        raise Forbidden("only the Business Unit can start an audit")
+    deployment = latest_deployment(process_key)
+    try:
+        audit = RunningAudit.start(deployment.spec.blob)
+        instance = ProcessInstance(deployment_id=deployment.id, process_key=process_key, state=b"",
+                                   serializer_version=SERIALIZER_VERSION, library_version=LIBRARY_VERSION,
+                                   started_by=user.username, deployment=deployment)
+        db.session.add(instance)
+        db.session.flush()  # the projections need the instance id
+        record_event(instance, "process_started", process_key, deployment.name, actor=user.username,
+                     detail={"version": deployment.version})
+        save_audit(instance, audit, audit.events, user.username)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return instance
+
+
+def get_instance(instance_id: int) -> ProcessInstance:
+    """One audit by id; raises NotFound."""
+    instance = db.session.get(ProcessInstance, instance_id)
+    if instance is None:
+        raise NotFound(f"there is no audit {instance_id}")
+    return instance
+
+
+def list_instances(status: str | None = None) -> list[ProcessInstance]:
+    """Audits, newest first, optionally only those with ``status``."""
+    query = select(ProcessInstance).order_by(ProcessInstance.started_at.desc(), ProcessInstance.id.desc())
+    if status:
+        query = query.where(ProcessInstance.status == status)
+    return list(db.session.scalars(query))

@@ -1,0 +1,250 @@
+"""A whole audit on a virtual clock: every task done by the right person, every timer fired on time.
+
+The simulation drives the real services (deploy, start, complete, fire timers) against a real
+database; each step loads the workflow from the database and saves it back. Time moves with
+time-machine, because SpiffWorkflow reads the system clock. People behave plausibly: most work is
+done a little before its deadline, one agency is late (so its reminder and the Business Unit's
+escalation happen), the chair cuts it close (so the chair's reminder fires), and QA sends the
+first draft back once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from pathlib import Path
+
+import time_machine
+from sqlalchemy import func, select
+
+from ..engine.calendar import LONDON, roll_forward
+from ..models import HistoryEvent, HumanTask, TrackerAction, User, db
+from ..models.base import utcnow
+from ..models.instance import COMPLETED
+from ..models.task import OPEN
+from . import deployments, identity, runtime, tasks, timers
+
+SAMPLE_AGENCIES = [
+    ("csc", "Children's Social Care"), ("police", "Police"), ("icb", "Integrated Care Board"),
+    ("education", "Education"), ("acute_trust", "Acute hospital trust"),
+    ("community_health", "Community health trust"), ("early_help", "Early Help"),
+    ("youth_justice", "Youth Justice"), ("substance_misuse", "Drug and alcohol services"),
+    ("probation", "Probation"), ("fire", "Fire and rescue"), ("housing", "Housing"),
+]
+MAX_STEPS = 2000
+
+
+@dataclass
+class TimelineRow:
+    """One line of the printed timeline."""
+
+    phase: str
+    task: str
+    who_for: str
+    due: datetime | None
+    done: datetime
+    by: str
+
+
+@dataclass
+class SimulationResult:
+    """What happened, for the CLI to print and the tests to check."""
+
+    instance_id: int
+    completed: bool
+    tracker_actions: int
+    reminders: int
+    escalations: int
+    qa_returns: int
+    timeline: list[TimelineRow] = field(default_factory=list)
+
+
+def run(processes_dir: str | Path, agencies: int = 6, cases: int = 4,
+        start: datetime | None = None) -> SimulationResult:
+    """Run one audit from set-up to the action tracker. Needs an app context with an empty database."""
+    if not 1 <= agencies <= len(SAMPLE_AGENCIES):
+        raise ValueError(f"--agencies must be between 1 and {len(SAMPLE_AGENCIES)}")
+    if not 1 <= cases <= 26:
+        raise ValueError("--cases must be between 1 and 26")
+    start = start or _next_monday_morning(datetime.now(LONDON))
+    chosen = SAMPLE_AGENCIES[:agencies]
+    with time_machine.travel(start, tick=False) as clock:
+        deployments.deploy_directory(processes_dir, deployed_by="simulation")
+        people = _create_people(chosen)
+        instance = runtime.start_audit(people["business_unit"])
+        person = _Behaviour(chosen, cases, start)
+        planned: dict[int, datetime] = {}
+        for _step in range(MAX_STEPS):
+            db.session.expire_all()
+            if db.session.get(type(instance), instance.id).status == COMPLETED:
+                break
+            open_tasks = db.session.scalars(select(HumanTask).where(HumanTask.status == OPEN)).all()
+            for task in open_tasks:
+                planned.setdefault(task.id, person.when(task))
+            next_action = min((planned[t.id] for t in open_tasks), default=None)
+            next_timer = timers.next_due_at()
+            if next_timer is not None:
+                next_timer += timedelta(minutes=1)
+            moments = [m for m in (next_action, next_timer) if m is not None]
+            if not moments:
+                break  # stuck: nothing to do and nothing to wait for
+            clock.move_to(max(min(moments), utcnow()))
+            timers.fire_due_timers("simulation")
+            for task in open_tasks:
+                if planned[task.id] <= utcnow() and db.session.get(HumanTask, task.id).status == OPEN:
+                    user = _someone_for(task, people)
+                    tasks.complete_task(task.id, user, person.answers(task))
+        return _result(instance.id)
+
+
+class _Behaviour:
+    """When each person does their task, and what they write."""
+
+    def __init__(self, agencies: list[tuple[str, str]], cases: int, start: datetime):
+        self.agencies = agencies
+        self.late_agency = agencies[-1][0]
+        self.cases = cases
+        self.start = start
+        self.qa_rounds = 0
+
+    def when(self, task: HumanTask) -> datetime:
+        """When the person does the task: on a working day, as people do."""
+        moment = self._when(task).astimezone(LONDON)
+        day = roll_forward(moment.date())
+        return moment if day == moment.date() else datetime.combine(day, time(10, 0), tzinfo=LONDON)
+
+    def _when(self, task: HumanTask) -> datetime:
+        created = task.created_at
+        stagger = timedelta(hours=[code for code, _ in self.agencies].index(task.agency)) if task.agency else \
+            timedelta(0)
+        if task.bpmn_id == "submit_agency_report":
+            if task.agency == self.late_agency:
+                return task.due_at + timedelta(days=2)
+            return task.due_at - timedelta(days=4) + stagger
+        if task.bpmn_id == "write_analysis_report":
+            return task.due_at - timedelta(days=1)
+        if task.bpmn_id in ("chase_agency_report", "chase_analysis_report", "act_on_immediate_concern"):
+            return created + timedelta(hours=2)
+        if task.bpmn_id in ("confirm_audit_lead", "read_reports"):
+            return created + timedelta(days=2) + stagger
+        if task.bpmn_id == "record_event_part_2":
+            return created + timedelta(hours=3)
+        if task.bpmn_id in ("set_up_audit",):
+            return created + timedelta(hours=1)
+        return created + timedelta(days=1)
+
+    def answers(self, task: HumanTask) -> dict[str, str]:
+        agency_name = dict(self.agencies).get(task.agency or "", "")
+        sample = {
+            "set_up_audit": {
+                "title": "Neglect in families with children under five", "theme": "Neglect",
+                "scope": "How agencies recognised and responded to neglect of children under five.",
+                "complexity": "standard", "agencies": ", ".join(code for code, _ in self.agencies),
+                "launch_date": self.start.astimezone(LONDON).date().isoformat(),
+                "chair_name": "Independent chair to be sourced", "independent_chair": "true"},
+            "source_independent_chair": {"independent_chair_name": "R. Patel",
+                                         "independent_chair_organisation": "Independent reviewer",
+                                         "independent_chair_confirmed_on": _today()},
+            "confirm_audit_lead": {"lead_name": f"{agency_name} audit lead",
+                                   "lead_email": f"audit.lead@{task.agency}.example"},
+            "nominate_cases": {"case_count": str(self.cases), "nominating_system": "Children's social care record",
+                               "selection_rationale": "Children under five on a neglect plan in the last year."},
+            "collate_audit_pack": {"pack_reference": "MACFA-2027-01-PACK", "pack_distributed_on": _today()},
+            "brief_audit_leads": {"briefing_sent_on": _today(), "briefing_notes": "Theme, scope and timescales."},
+            "submit_agency_report": {
+                "involvement_summary": f"{agency_name} was involved with every nominated child.",
+                "worked_well": "Timely information sharing at strategy discussions.",
+                "areas_for_development": "Recording the lived experience of the child.",
+                "voice_of_child": "Captured for Child A and Child B; absent for the others.",
+                "grading": "requires_improvement", "agency_recommendations": "Refresh neglect training.",
+                "practitioner_name": f"{agency_name} practitioner",
+                "practitioner_email": f"practitioner@{task.agency}.example", "immediate_concern": "false"},
+            "chase_agency_report": {"chase_notes": "Agency lead promised the report within two days."},
+            "share_reports": {"reports_shared_on": _today()},
+            "read_reports": {"questions_for_event": "How was the child's voice captured?"},
+            "schedule_event": {"event_date": _today(days=7), "event_link": "https://meet.example/macfa"},
+            "record_event_part_1": {"attendees": "Chair, one practitioner per agency, Business Unit",
+                                    "recording_reference": "REC-2027-001",
+                                    "themes": "Drift in neglect plans; missed health appointments."},
+            "record_event_part_2": {"learning": "Chronologies help agencies see cumulative harm.",
+                                    "event_findings": "Neglect recognised late in three of four cases.",
+                                    "key_questions": "How do agencies share concerns below threshold?"},
+            "write_analysis_report": {"findings": "F1: cumulative harm recognised late (CSC, Health).",
+                                      "strengths": "Strong multi-agency strategy discussions.",
+                                      "areas_for_improvement": "Use of chronologies.",
+                                      "recommendations": "R1: neglect toolkit in use by all agencies by June."},
+            "chase_analysis_report": {"chase_notes": "Chair will submit tomorrow."},
+            "revise_analysis_report": {"revision_notes": "Traced every finding to agency evidence."},
+            "qiip_sign_off": {"qiip_quorate": "true", "qiip_decision": "approve"},
+            "record_actions": {"actions": "\n".join([
+                "Roll out the neglect toolkit to all agencies | MACFA | csc | 2027-09-30",
+                "Chronology training for health visitors | LCSPR | icb | 2027-10-31",
+                "Check rapid review learning on missed appointments is embedded | Rapid Review | police | "
+                "2027-08-31"])},
+        }
+        if task.bpmn_id == "qa_analysis_report":
+            self.qa_rounds += 1
+            approve = self.qa_rounds > 1
+            return {"qa_findings_evidenced": str(approve).lower(), "qa_factual_accuracy": "true",
+                    "qa_no_identifying_detail": "true", "qa_recommendations_owned": "true",
+                    "qa_concerns_closed": "true", "qa_decision": "approve" if approve else "return",
+                    "qa_comments": "" if approve else "Trace each finding to the agency evidence."}
+        return sample.get(task.bpmn_id, {})
+
+
+def _create_people(agencies: list[tuple[str, str]]) -> dict[str, User]:
+    people = {
+        "business_unit": identity.create_user("bu.officer", "Business Unit officer", ["business_unit"]),
+        "chair": identity.create_user("chair", "Audit chair", ["chair"]),
+        "qiip": identity.create_user("qiip.member", "QiiP member", ["qiip"]),
+        "nominating_partner": identity.create_user("csc.nominator", "CSC nominating officer",
+                                                   ["nominating_partner"], agency="csc"),
+    }
+    for code, name in agencies:
+        people[f"agency_lead:{code}"] = identity.create_user(f"lead.{code}", f"{name} audit lead",
+                                                             ["agency_lead"], agency=code)
+        people[f"practitioner:{code}"] = identity.create_user(f"practitioner.{code}", f"{name} practitioner",
+                                                              ["practitioner"], agency=code)
+    return people
+
+
+def _someone_for(task: HumanTask, people: dict[str, User]) -> User:
+    for group in task.candidate_groups:
+        for key in (f"{group}:{task.agency}", group):
+            if key in people and identity.can_work_on(people[key], task):
+                return people[key]
+    raise LookupError(f"nobody in the simulation can do '{task.name}' ({task.candidate_groups}, {task.agency})")
+
+
+def _result(instance_id: int) -> SimulationResult:
+    instance = runtime.get_instance(instance_id)
+    history = db.session.scalars(select(HistoryEvent).where(HistoryEvent.instance_id == instance_id)
+                                 .order_by(HistoryEvent.at, HistoryEvent.id)).all()
+    done = db.session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id,
+                                                      HumanTask.completed_by.is_not(None))).all()
+    rows = [TimelineRow(t.phase or "", t.name, _lane_and_agency(t.lane, t.agency), t.due_at, t.completed_at,
+                        t.completed_by) for t in done]
+    rows += [TimelineRow((e.detail or {}).get("phase") or "", e.name, _lane_and_agency(None, e.agency), None, e.at,
+                         "process") for e in history if e.kind in ("timer_fired", "notification")]
+    rows.sort(key=lambda row: row.done)
+    actions = db.session.scalar(select(func.count()).where(TrackerAction.instance_id == instance_id)) or 0
+    return SimulationResult(
+        instance_id=instance_id, completed=instance.status == COMPLETED, tracker_actions=actions,
+        reminders=sum(1 for e in history if e.kind == "notification"),
+        escalations=sum(1 for t in done if t.bpmn_id.startswith("chase_")),
+        qa_returns=sum(1 for t in done if t.bpmn_id == "qa_analysis_report"
+                       and (t.form_data or {}).get("qa_decision") == "return"),
+        timeline=rows)
+
+
+def _lane_and_agency(lane: str | None, agency: str | None) -> str:
+    return " / ".join(part for part in (lane, agency) if part)
+
+
+def _today(days: int = 0) -> str:
+    return (utcnow().astimezone(LONDON).date() + timedelta(days=days)).isoformat()
+
+
+def _next_monday_morning(now: datetime) -> datetime:
+    days = (7 - now.weekday()) % 7 or 7
+    return datetime.combine(now.date() + timedelta(days=days), time(9, 0), tzinfo=LONDON)

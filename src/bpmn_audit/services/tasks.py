@@ -1,0 +1,93 @@
+"""Human tasks (Camunda's TaskService): each person's inbox, and completing a task.
+
+Completing a task is the heart of the app: check the user may, check the form, load the audit,
+complete the task in the engine, save state and projections under the optimistic lock, commit.
+A completion that loses a race with another save on the same audit is retried from a fresh load;
+if the task itself was completed meanwhile, the caller gets a Conflict.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+
+from ..engine.errors import ScriptRuntimeError, TaskNotReadyError
+from ..models import HumanTask, User, db
+from ..models.base import utcnow
+from ..models.instance import RUNNING
+from ..models.task import COMPLETED, OPEN
+from .errors import Conflict, FormInvalid, NotFound
+from .forms import clean_form
+from .identity import can_work_on
+from .persistence import load_audit, record_event, save_audit
+
+
+def inbox(user: User) -> list[HumanTask]:
+    """The open tasks ``user`` may work on, most urgent first."""
+    rows = db.session.scalars(select(HumanTask).where(HumanTask.status == OPEN)
+                              .order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.id)).all()
+    return [row for row in rows if can_work_on(user, row)]
+
+
+def get_task(task_id: int, user: User) -> HumanTask:
+    """One task the user may see; raises NotFound (also for tasks of other agencies: no leak)."""
+    task = db.session.get(HumanTask, task_id)
+    if task is None or not can_work_on(user, task):
+        raise NotFound(f"there is no task {task_id} for you")
+    return task
+
+
+def complete_task(task_id: int, user: User, form: dict[str, Any]) -> HumanTask:
+    """Complete an open task with the values of its form, as ``user``.
+
+    Raises NotFound (no such task for this user), Conflict (already completed, or the audit kept
+    changing under us), FormInvalid (wrong values; nothing is saved) and ScriptRuntimeError (the
+    process failed on the values; nothing is saved).
+    """
+    retries = current_app.config["COMPLETE_RETRIES"]
+    for _attempt in range(retries + 1):
+        try:
+            return _complete_once(task_id, user, form)
+        except StaleDataError:
+            db.session.rollback()
+        except Exception:
+            db.session.rollback()
+            raise
+    raise Conflict("the audit was changed by others too often while saving; try again")
+
+
+def _complete_once(task_id: int, user: User, form: dict[str, Any]) -> HumanTask:
+    task = db.session.get(HumanTask, task_id, populate_existing=True)
+    if task is None or not can_work_on(user, task):
+        raise NotFound(f"there is no task {task_id} for you")
+    if task.status != OPEN:
+        raise Conflict(f"'{task.name}' was already {task.status} by {task.completed_by or 'the process'}")
+    instance = task.instance
+    db.session.refresh(instance)
+    if instance.status != RUNNING:
+        raise Conflict(f"the audit is {instance.status}")
+    audit = load_audit(instance)
+    view = next((v for v in audit.user_tasks() if v.task_id == task.engine_task_id), None)
+    if view is None:
+        raise Conflict(f"'{task.name}' is no longer waiting to be done")
+    values = clean_form(view.form, form)
+    try:
+        events = audit.complete(task.engine_task_id, values)
+    except TaskNotReadyError as error:
+        raise Conflict(str(error)) from error
+    except ScriptRuntimeError as error:
+        raise FormInvalid({"_process": f"The process could not go on with these answers: {error}"},
+                          form) from error
+    task.status = COMPLETED
+    task.completed_at = utcnow()
+    task.completed_by = user.username
+    task.form_data = values
+    db.session.flush()
+    record_event(instance, "task_completed", task.bpmn_id, task.name, agency=task.agency, actor=user.username,
+                 detail={"task_id": task.id, "phase": task.phase})
+    save_audit(instance, audit, events, user.username)
+    db.session.commit()
+    return task
