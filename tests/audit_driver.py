@@ -1,0 +1,82 @@
+"""Test helper: drive an audit through the real services, task by task, as the right person."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from bpmn_audit.models import HumanTask, ProcessInstance, db
+from bpmn_audit.models.task import OPEN
+from bpmn_audit.services import runtime, tasks
+
+SET_UP = {
+    "title": "Neglect in under-fives", "theme": "Neglect", "scope": "Recognising neglect",
+    "complexity": "standard", "agencies": "police, csc, icb", "launch_date": "2027-01-04",
+    "chair_name": "Jo Chair", "independent_chair": "false",
+}
+ANSWERS = {
+    "confirm_audit_lead": {"lead_name": "Lead", "lead_email": "lead@agency.example"},
+    "nominate_cases": {"case_count": "4", "nominating_system": "CSC record"},
+    "collate_audit_pack": {"pack_reference": "PACK-1", "pack_distributed_on": "2027-01-08"},
+    "brief_audit_leads": {"briefing_sent_on": "2027-01-11"},
+    "submit_agency_report": {
+        "involvement_summary": "Involved", "worked_well": "Sharing", "areas_for_development": "Recording",
+        "voice_of_child": "Heard", "grading": "good", "agency_recommendations": "Training",
+        "practitioner_name": "P", "practitioner_email": "p@agency.example"},
+    "chase_agency_report": {"chase_notes": "Promised by Friday"},
+    "share_reports": {"reports_shared_on": "2027-02-23"},
+    "read_reports": {},
+    "schedule_event": {"event_date": "2027-03-02"},
+    "record_event_part_1": {"attendees": "All", "recording_reference": "REC-1", "themes": "Drift"},
+    "record_event_part_2": {"learning": "L", "event_findings": "F", "key_questions": "Q"},
+    "write_analysis_report": {"findings": "F1", "strengths": "S", "areas_for_improvement": "A",
+                              "recommendations": "R1"},
+    "chase_analysis_report": {"chase_notes": "Tomorrow"},
+    "revise_analysis_report": {"revision_notes": "Evidence traced"},
+    "record_actions": {"actions": "Roll out the toolkit | MACFA | csc | 2027-09-30"},
+}
+
+
+class AuditDriver:
+    """Starts one audit and completes its tasks as the people in ``people``."""
+
+    def __init__(self, people: dict, set_up: dict | None = None):
+        self.people = people
+        self.instance_id = runtime.start_audit(people["bu"]).id
+        self.complete("set_up_audit", {**SET_UP, **(set_up or {})})
+
+    def open_tasks(self, bpmn_id: str | None = None) -> list[HumanTask]:
+        db.session.expire_all()
+        query = select(HumanTask).where(HumanTask.instance_id == self.instance_id, HumanTask.status == OPEN)
+        if bpmn_id:
+            query = query.where(HumanTask.bpmn_id == bpmn_id)
+        return list(db.session.scalars(query.order_by(HumanTask.id)))
+
+    def person_for(self, task: HumanTask):
+        group = task.candidate_groups[0]
+        key = {"business_unit": "bu", "chair": "chair", "qiip": "qiip", "nominating_partner": "nominator",
+               "agency_lead": f"lead.{task.agency}", "practitioner": f"practitioner.{task.agency}"}[group]
+        return self.people[key]
+
+    def complete(self, bpmn_id: str, values: dict | None = None) -> None:
+        """Complete every open task with this id (each agency's, for per-agency tasks)."""
+        found = self.open_tasks(bpmn_id)
+        assert found, f"no open task {bpmn_id}; open: {[t.bpmn_id for t in self.open_tasks()]}"
+        for task in found:
+            tasks.complete_task(task.id, self.person_for(task), values if values is not None else ANSWERS[bpmn_id])
+
+    def data(self) -> dict:
+        from bpmn_audit.services.persistence import load_audit
+
+        return load_audit(db.session.get(ProcessInstance, self.instance_id)).data
+
+    def through_notice(self, clock) -> None:
+        """Confirm leads, nominate, collate, brief, and let the notice period end."""
+        for bpmn_id in ("confirm_audit_lead", "nominate_cases", "collate_audit_pack", "brief_audit_leads"):
+            self.complete(bpmn_id)
+        clock.move_to(self.data()["deadlines"]["notice_due"])
+        clock.shift(timedelta(minutes=1))
+        from bpmn_audit.services.timers import fire_due_timers
+
+        fire_due_timers("tests")

@@ -1,0 +1,105 @@
+"""Fixtures: an app on a fresh, migrated database per test (SQLite, or PostgreSQL when asked for),
+people in every role, and the shipped process deployed."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
+
+from bpmn_audit import MIGRATIONS_DIR, create_app
+from bpmn_audit.engine.calendar import LONDON
+from bpmn_audit.models import db
+from bpmn_audit.services import deployments, identity
+
+ROOT = Path(__file__).resolve().parents[1]
+PROCESSES = ROOT / "processes"
+DATA = Path(__file__).parent / "data"
+POSTGRES_URL = os.environ.get("BPMN_AUDIT_TEST_POSTGRES_URL")
+# A Monday with no bank holiday near it; London is on GMT then.
+LAUNCH = datetime(2027, 1, 4, 9, 0, tzinfo=LONDON)
+
+
+def _postgres_schema_url(base: str, schema: str) -> str:
+    separator = "&" if "?" in base else "?"
+    return f"{base}{separator}options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture(params=["sqlite"])
+def backend(request):
+    """Which database the test runs on; tests that must hold on both parametrize it with ``both_backends``."""
+    return request.param
+
+
+@pytest.fixture
+def database_url(backend, tmp_path):
+    """A fresh, empty database: a SQLite file, or a throwaway schema in the PostgreSQL test database."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.sqlite3'}"
+        return
+    if not POSTGRES_URL:
+        pytest.skip("PostgreSQL tests need BPMN_AUDIT_TEST_POSTGRES_URL (CI sets it)")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(POSTGRES_URL)
+    with admin.begin() as connection:
+        connection.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    try:
+        yield _postgres_schema_url(POSTGRES_URL, schema)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    """The app on its own migrated database, inside an app context."""
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "test",
+                      "PROCESSES_DIR": str(PROCESSES)})
+    with app.app_context():
+        upgrade(directory=MIGRATIONS_DIR)
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def people(app):
+    """One user per role; agency staff for police, csc and icb."""
+    made = {
+        "bu": identity.create_user("bu.officer", "Business Unit officer", ["business_unit"]),
+        "chair": identity.create_user("chair", "Chair", ["chair"]),
+        "qiip": identity.create_user("qiip", "QiiP member", ["qiip"]),
+        "nominator": identity.create_user("nominator", "CSC nominator", ["nominating_partner"], agency="csc"),
+    }
+    for agency in ("police", "csc", "icb"):
+        made[f"lead.{agency}"] = identity.create_user(f"lead.{agency}", f"{agency} lead", ["agency_lead"],
+                                                      agency=agency)
+        made[f"practitioner.{agency}"] = identity.create_user(f"practitioner.{agency}", f"{agency} practitioner",
+                                                              ["practitioner"], agency=agency)
+    return made
+
+
+@pytest.fixture
+def deployed(app):
+    """The shipped audit process and its decision table, deployed."""
+    return deployments.deploy_directory(PROCESSES, deployed_by="tests")
+
+
+both_backends = pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
+                                        indirect=True)

@@ -1,0 +1,92 @@
+"""Reminders and escalations fire at their virtual time, and not a minute before."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import time_machine
+from sqlalchemy import select
+
+from audit_driver import AuditDriver
+from bpmn_audit.models import HistoryEvent, TimerJob, db
+from bpmn_audit.services import tasks
+from bpmn_audit.services.timers import fire_due_timers
+from conftest import LAUNCH, both_backends
+
+
+def _notifications(instance_id: int) -> list[HistoryEvent]:
+    return list(db.session.scalars(select(HistoryEvent).where(HistoryEvent.instance_id == instance_id,
+                                                              HistoryEvent.kind == "notification")))
+
+
+@both_backends
+def test_agency_reminder_and_escalation_fire_on_time_not_a_minute_before(app, people, deployed):
+    with time_machine.travel(LAUNCH, tick=False) as clock:
+        audit = AuditDriver(people)
+        audit.through_notice(clock)
+        deadlines = audit.data()["deadlines"]
+        reminder_at = datetime.fromisoformat(deadlines["audit_reminder"])
+        due_at = datetime.fromisoformat(deadlines["audit_due"])
+        assert len(audit.open_tasks("submit_agency_report")) == 3
+
+        # police submits early: its reminder and escalation are cancelled with the task
+        police = next(t for t in audit.open_tasks("submit_agency_report") if t.agency == "police")
+        from audit_driver import ANSWERS
+
+        tasks.complete_task(police.id, people["lead.police"], ANSWERS["submit_agency_report"])
+        jobs = db.session.scalars(select(TimerJob).where(TimerJob.instance_id == audit.instance_id)).all()
+        assert sorted((job.bpmn_id, job.agency) for job in jobs) == [
+            ("b_agency_overdue", "csc"), ("b_agency_overdue", "icb"),
+            ("b_remind_agency", "csc"), ("b_remind_agency", "icb")]
+        assert {job.due_at for job in jobs if job.bpmn_id == "b_remind_agency"} == {reminder_at}
+
+        clock.move_to(reminder_at - timedelta(minutes=1))
+        assert fire_due_timers("tests") == 0
+        assert _notifications(audit.instance_id) == []
+
+        clock.move_to(reminder_at + timedelta(minutes=1))
+        assert fire_due_timers("tests") == 2
+        reminded = _notifications(audit.instance_id)
+        assert sorted(event.agency for event in reminded) == ["csc", "icb"]
+        assert {event.detail["notify"] for event in reminded} == {"agency_lead"}
+        assert fire_due_timers("tests") == 0  # fired once, not again
+
+        # csc submits on time; icb does not
+        csc = next(t for t in audit.open_tasks("submit_agency_report") if t.agency == "csc")
+        tasks.complete_task(csc.id, people["lead.csc"], ANSWERS["submit_agency_report"])
+
+        clock.move_to(due_at - timedelta(minutes=1))
+        assert fire_due_timers("tests") == 0
+        assert tasks.inbox(people["bu"]) == []
+
+        clock.move_to(due_at + timedelta(minutes=1))
+        assert fire_due_timers("tests") == 1
+        chase = tasks.inbox(people["bu"])
+        assert [(t.bpmn_id, t.agency, t.lane) for t in chase] == [("chase_agency_report", "icb", "Business Unit")]
+        # the escalation is the Business Unit's: the late agency's lead does not get it
+        assert [t.bpmn_id for t in tasks.inbox(people["lead.icb"])] == ["submit_agency_report"]
+
+
+def test_chair_reminder_fires_before_the_analysis_deadline_and_not_after_submission(app, people, deployed):
+    with time_machine.travel(LAUNCH, tick=False) as clock:
+        audit = AuditDriver(people)
+        audit.through_notice(clock)
+        audit.complete("submit_agency_report")
+        for bpmn_id in ("share_reports", "read_reports", "schedule_event"):
+            audit.complete(bpmn_id)
+        deadlines = audit.data()["deadlines"]
+        clock.move_to(datetime.fromisoformat(deadlines["reading_due"]) + timedelta(minutes=1))
+        assert fire_due_timers("tests") == 1
+        audit.complete("record_event_part_1")
+        audit.complete("record_event_part_2")
+        reminder_at = datetime.fromisoformat(deadlines["analysis_reminder"])
+        clock.move_to(reminder_at - timedelta(minutes=1))
+        fire_due_timers("tests")
+        assert [e.bpmn_id for e in _notifications(audit.instance_id)] == []
+        clock.move_to(reminder_at + timedelta(minutes=1))
+        fire_due_timers("tests")
+        assert [e.bpmn_id for e in _notifications(audit.instance_id)] == ["chair_reminded"]
+        audit.complete("write_analysis_report")
+        clock.move_to(datetime.fromisoformat(deadlines["analysis_due"]) + timedelta(days=1))
+        assert fire_due_timers("tests") == 0  # submitted in time: no escalation
+        assert [t.bpmn_id for t in tasks.inbox(people["bu"])] == ["qa_analysis_report"]
