@@ -8,6 +8,7 @@ if the task itself was completed meanwhile, the caller gets a Conflict.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import current_app
@@ -23,6 +24,8 @@ from .errors import Conflict, FormInvalid, NotFound
 from .forms import clean_form
 from .identity import can_work_on
 from .persistence import load_audit, record_event, save_audit
+
+log = logging.getLogger(__name__)
 
 
 def inbox(user: User) -> list[HumanTask]:
@@ -53,6 +56,7 @@ def complete_task(task_id: int, user: User, form: dict[str, Any]) -> HumanTask:
             return _complete_once(task_id, user, form)
         except StaleDataError:
             db.session.rollback()
+            log.info("task %s: another save of the audit won the race; retrying on fresh state", task_id)
         except Exception:
             db.session.rollback()
             raise
