@@ -249,7 +249,9 @@ class RunningAudit:
 def _field_view(form_field: Any) -> FormFieldView:
     return FormFieldView(
         id=form_field.id, label=form_field.label or form_field.id, type=form_field.type or "string",
-        default=form_field.default_value, required=form_field.has_validation("required"),
+        default=form_field.default_value,
+        # Camunda writes <camunda:constraint name="required" /> with no config, which has_validation misses
+        required=any(rule.name == "required" for rule in form_field.validation),
         options=[(option.id, option.name) for option in getattr(form_field, "options", [])],
         widget=form_field.get_property("widget"))
 

@@ -1,0 +1,64 @@
+"""Each audit's state is saved compressed, without its spec, with versions beside it, and comes back
+exactly as it was."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import time_machine
+from audit_driver import AuditDriver
+from conftest import LAUNCH, PROCESSES, both_backends
+from sqlalchemy import func, select
+
+from bpmn_audit.engine.serializer import LIBRARY_VERSION, SERIALIZER_VERSION
+from bpmn_audit.models import Deployment, HistoryEvent, ProcessInstance, ProcessSpec, db
+from bpmn_audit.services import deployments
+from bpmn_audit.services.persistence import load_audit
+
+
+@both_backends
+def test_state_is_stored_without_the_spec_and_restores_unchanged(app, people, deployed):
+    with time_machine.travel(LAUNCH, tick=False) as clock:
+        first = AuditDriver(people)
+        second = AuditDriver(people, {"agencies": "police"})
+        first.through_notice(clock)
+    assert db.session.scalar(select(func.count()).select_from(ProcessSpec)) == 1  # spec stored once
+    instance = db.session.get(ProcessInstance, first.instance_id)
+    state = json.loads(gzip.decompress(instance.state))
+    assert "spec" not in state and "subprocess_specs" not in state
+    assert (instance.serializer_version, instance.library_version) == (SERIALIZER_VERSION, LIBRARY_VERSION)
+    assert LIBRARY_VERSION == "3.2.0"
+    assert len(instance.state) < 20_000  # a running 3-agency audit, compressed
+
+    # mid-run: load, save, load again: nothing changes
+    audit = load_audit(instance)
+    assert audit.dump() == instance.state
+    again = load_audit(instance)
+    assert [t.task_id for t in again.user_tasks()] == [t.task_id for t in audit.user_tasks()]
+    assert again.data == audit.data
+    assert [(t.bpmn_id, t.due_at) for t in again.timers()] == [(t.bpmn_id, t.due_at) for t in audit.timers()]
+    assert db.session.get(ProcessInstance, second.instance_id).title == "Neglect in under-fives"
+
+
+def test_deploying_an_unchanged_model_keeps_its_version_and_a_change_makes_a_new_one(app, people):
+    [v1] = deployments.deploy_directory(PROCESSES)
+    [again] = deployments.deploy_directory(PROCESSES)
+    assert (again.id, again.version) == (v1.id, 1)
+    bpmn = (PROCESSES / "multi_agency_audit.bpmn").read_bytes().replace(b'name="Set up the audit"',
+                                                                         b'name="Set up the new audit"')
+    [v2] = deployments.deploy([("multi_agency_audit.bpmn", bpmn),
+                               ("audit_durations.dmn", (PROCESSES / "audit_durations.dmn").read_bytes())])
+    assert (v2.process_key, v2.version) == ("multi_agency_audit", 2)
+    assert [f.file_name for f in v2.files] == ["multi_agency_audit.bpmn", "audit_durations.dmn"]
+    assert db.session.scalar(select(func.count()).select_from(ProcessSpec)) == 2
+
+    # a running audit stays on the version it started on
+    with time_machine.travel(LAUNCH, tick=False):
+        audit = AuditDriver(people)
+    instance = db.session.get(ProcessInstance, audit.instance_id)
+    assert instance.deployment.version == 2
+    assert db.session.get(Deployment, v1.id).version == 1
+    kinds = db.session.scalars(select(HistoryEvent.kind).where(HistoryEvent.instance_id == audit.instance_id)
+                               .order_by(HistoryEvent.id)).all()
+    assert kinds[:3] == ["process_started", "task_completed", "automatic_task"]

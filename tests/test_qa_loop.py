@@ -1,0 +1,62 @@
+"""QA and QiiP can each send the report back to the chair; the loop comes round to sign-off."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import time_machine
+from audit_driver import AuditDriver
+from conftest import LAUNCH
+from sqlalchemy import select
+
+from bpmn_audit.models import ProcessInstance, TrackerAction, db
+from bpmn_audit.services import tasks
+from bpmn_audit.services.timers import fire_due_timers
+
+QA = {"qa_findings_evidenced": "true", "qa_factual_accuracy": "true", "qa_no_identifying_detail": "true",
+      "qa_recommendations_owned": "true", "qa_concerns_closed": "true"}
+
+
+def _to_analysis(audit: AuditDriver, clock) -> None:
+    audit.through_notice(clock)
+    for bpmn_id in ("submit_agency_report", "share_reports", "read_reports", "schedule_event"):
+        audit.complete(bpmn_id)
+    clock.move_to(datetime.fromisoformat(audit.data()["deadlines"]["reading_due"]) + timedelta(minutes=1))
+    fire_due_timers("tests")
+    for bpmn_id in ("record_event_part_1", "record_event_part_2", "write_analysis_report"):
+        audit.complete(bpmn_id)
+
+
+def test_qa_and_qiip_returns_loop_back_to_the_chair_until_signed_off(app, people, deployed):
+    with time_machine.travel(LAUNCH, tick=False) as clock:
+        audit = AuditDriver(people)
+        _to_analysis(audit, clock)
+
+        audit.complete("qa_analysis_report", {**QA, "qa_decision": "return", "qa_comments": "Trace F1"})
+        assert [(t.bpmn_id, t.lane) for t in tasks.inbox(people["chair"])] == [("revise_analysis_report", "Chair")]
+        assert tasks.inbox(people["qiip"]) == []
+        audit.complete("revise_analysis_report")
+
+        audit.complete("qa_analysis_report", {**QA, "qa_decision": "approve"})
+        audit.complete("qiip_sign_off", {"qiip_quorate": "true", "qiip_decision": "return",
+                                         "qiip_comments": "Needs an owner for R1"})
+        assert [t.bpmn_id for t in tasks.inbox(people["chair"])] == ["revise_analysis_report"]
+        audit.complete("revise_analysis_report")
+
+        # a revision after QiiP goes through QA again before it returns to QiiP
+        assert [t.bpmn_id for t in tasks.inbox(people["bu"])] == ["qa_analysis_report"]
+        audit.complete("qa_analysis_report", {**QA, "qa_decision": "approve"})
+        # a meeting that is not quorate cannot sign off: QiiP reconvenes
+        audit.complete("qiip_sign_off", {"qiip_quorate": "false", "qiip_decision": "approve"})
+        assert [t.bpmn_id for t in tasks.inbox(people["qiip"])] == ["qiip_sign_off"]
+        audit.complete("qiip_sign_off", {"qiip_quorate": "true", "qiip_decision": "approve"})
+        audit.complete("record_actions", {"actions": "Toolkit | MACFA | csc | 2027-09-30\n"
+                                                     "Chronologies | lcspr | icb | 2027-10-31"})
+
+    instance = db.session.get(ProcessInstance, audit.instance_id)
+    assert instance.status == "completed" and instance.ended_at is not None
+    actions = db.session.scalars(select(TrackerAction).order_by(TrackerAction.id)).all()
+    assert [(a.action, a.review_type, a.owner_agency, str(a.due_date)) for a in actions] == [
+        ("Toolkit", "MACFA", "csc", "2027-09-30"), ("Chronologies", "LCSPR", "icb", "2027-10-31")]
+    revisions = [t for t in audit.open_tasks()]
+    assert revisions == []

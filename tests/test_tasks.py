@@ -1,0 +1,95 @@
+"""Who sees and completes which task, and what happens with wrong form values."""
+
+from __future__ import annotations
+
+import pytest
+import time_machine
+from audit_driver import ANSWERS, AuditDriver
+from conftest import LAUNCH
+
+from bpmn_audit.models import ProcessInstance, db
+from bpmn_audit.services import runtime, tasks
+from bpmn_audit.services.errors import Forbidden, FormInvalid, NotFound
+
+
+@pytest.fixture
+def audit(app, people, deployed):
+    with time_machine.travel(LAUNCH, tick=False):
+        yield AuditDriver(people)
+
+
+def test_each_agency_sees_only_its_own_tasks(audit, people):
+    police = tasks.inbox(people["lead.police"])
+    assert [(t.bpmn_id, t.agency) for t in police] == [("confirm_audit_lead", "police")]
+    csc_task = next(t for t in audit.open_tasks("confirm_audit_lead") if t.agency == "csc")
+    with pytest.raises(NotFound):
+        tasks.get_task(csc_task.id, people["lead.police"])
+    with pytest.raises(NotFound):  # not Forbidden: agency A does not learn that agency B's task exists
+        tasks.complete_task(csc_task.id, people["lead.police"], ANSWERS["confirm_audit_lead"])
+    assert db.session.get(type(csc_task), csc_task.id).status == "open"
+    # other roles see nothing of the agencies' work
+    assert tasks.inbox(people["practitioner.police"]) == []
+    assert [t.bpmn_id for t in tasks.inbox(people["nominator"])] == ["nominate_cases"]
+    assert tasks.inbox(people["chair"]) == []
+
+
+def test_only_the_business_unit_starts_audits(app, people, deployed):
+    with pytest.raises(Forbidden):
+        runtime.start_audit(people["lead.police"])
+
+
+def test_wrong_form_values_get_a_message_per_field_and_nothing_is_saved(audit, people):
+    task = audit.open_tasks("nominate_cases")[0]
+    version = db.session.get(ProcessInstance, audit.instance_id).version
+    with pytest.raises(FormInvalid) as caught:
+        tasks.complete_task(task.id, people["nominator"], {"case_count": "four", "nominating_system": " "})
+    assert caught.value.errors == {"case_count": "Number of cases nominated must be a whole number, like 4",
+                                   "nominating_system": "Enter system the identifiers come from"}
+    assert caught.value.values["case_count"] == "four"  # the input comes back for the form to show
+    db.session.expire_all()
+    assert db.session.get(ProcessInstance, audit.instance_id).version == version
+    assert audit.open_tasks("nominate_cases")[0].status == "open"
+
+
+def test_enum_and_date_fields_are_checked(app, people, deployed):
+    with time_machine.travel(LAUNCH, tick=False):
+        instance = runtime.start_audit(people["bu"])
+        audit_tasks = tasks.inbox(people["bu"])
+        bad = {"title": "T", "theme": "T", "scope": "S", "complexity": "huge", "agencies": "police",
+               "launch_date": "2027-02-30", "chair_name": "C"}
+        with pytest.raises(FormInvalid) as caught:
+            tasks.complete_task(audit_tasks[0].id, people["bu"], bad)
+    assert caught.value.errors == {
+        "complexity": "Choose one of: Standard (12 weeks), Compressed, Extended",
+        "launch_date": "Launch date must be a real date, like 2027-03-31"}
+    assert instance.status == "running"
+
+
+def test_a_bad_action_line_is_reported_and_the_task_stays_open(audit, people):
+    instance = db.session.get(ProcessInstance, audit.instance_id)
+    record = _open_record_actions(audit, people)
+    with pytest.raises(FormInvalid) as caught:
+        tasks.complete_task(record.id, people["qiip"], {"actions": "Toolkit | Serious review | csc | 2027-09-30"})
+    assert "review type 'Serious review' is not one of" in caught.value.errors["_process"]
+    db.session.expire_all()
+    assert audit.open_tasks("record_actions")[0].status == "open"
+    assert db.session.get(ProcessInstance, instance.id).status == "running"
+
+
+def _open_record_actions(audit, people):
+    """Walk the audit to its last task (timers fired by moving the clock)."""
+    from datetime import datetime, timedelta
+
+    from bpmn_audit.services.timers import fire_due_timers
+
+    with time_machine.travel(LAUNCH, tick=False) as clock:
+        audit.through_notice(clock)
+        for bpmn_id in ("submit_agency_report", "share_reports", "read_reports", "schedule_event"):
+            audit.complete(bpmn_id)
+        clock.move_to(datetime.fromisoformat(audit.data()["deadlines"]["reading_due"]) + timedelta(minutes=1))
+        fire_due_timers("tests")
+        for bpmn_id in ("record_event_part_1", "record_event_part_2", "write_analysis_report"):
+            audit.complete(bpmn_id)
+        audit.complete("qa_analysis_report", {"qa_decision": "approve"})
+        audit.complete("qiip_sign_off", {"qiip_quorate": "true", "qiip_decision": "approve"})
+    return audit.open_tasks("record_actions")[0]
