@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from itertools import combinations, pairwise
+from itertools import combinations, pairwise, product
 from pathlib import Path
 
 import pytest
@@ -96,6 +96,18 @@ def distance_to_border(x, y, b) -> float:
     return math.hypot(max(b[0] - x, 0, x - b[2]), max(b[1] - y, 0, y - b[3]))
 
 
+def runs_into(p, q, b, margin: float = 2) -> bool:
+    """True if the segment p-q enters the interior of bounds b (deeper than ``margin``): Liang-Barsky clipping."""
+    lo, hi, dx, dy = 0.0, 1.0, q[0] - p[0], q[1] - p[1]
+    for step, room in ((-dx, p[0] - b[0] - margin), (dx, b[2] - margin - p[0]),
+                       (-dy, p[1] - b[1] - margin), (dy, b[3] - margin - p[1])):
+        if step == 0 and room < 0:
+            return False
+        if step != 0:
+            lo, hi = (max(lo, room / step), hi) if step < 0 else (lo, min(hi, room / step))
+    return lo <= hi
+
+
 def plane_for(root, container):
     """The plane a container's contents are drawn on: the collaboration's, or a collapsed subprocess's own."""
     if local(container) == "process":
@@ -178,6 +190,18 @@ def test_no_shapes_on_top_of_each_other_and_edges_touch_their_shapes(bpmn):
                 f"'{ref.text}' {main[ref.text]} is outside its lane '{lane.get('id')}' {main[lane.get('id')]}"
     for a, b in combinations(lanes, 2):
         assert not overlap(main[a.get("id")], main[b.get("id")]), f"lanes '{a.get('id')}' and '{b.get('id')}'"
+
+
+def test_no_edge_runs_through_a_shape(bpmn):
+    """Beyond docking on the border, an edge must not be drawn across any task, event or gateway (its own included)."""
+    for container in containers(bpmn):
+        plane, nodes = plane_for(bpmn, container), {n.get("id") for n in flow_nodes(container)}
+        drawn = {k: v for k, v in shapes_in(plane).items() if k in nodes}
+        for flow in container.findall("bpmn:sequenceFlow", NS):
+            edge = di_of(bpmn, flow.get("id"), "BPMNEdge")[0].findall("di:waypoint", NS)
+            points = [(float(p.get("x")), float(p.get("y"))) for p in edge]
+            for (p, q), (element, b) in product(pairwise(points), drawn.items()):
+                assert not runs_into(p, q, b), f"'{flow.get('id')}' segment {p}-{q} runs through '{element}' {b}"
 
 
 def test_lanes_match_the_groups_and_every_user_task_has_its_groups(bpmn):
