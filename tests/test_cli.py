@@ -6,12 +6,12 @@ import re
 
 import time_machine
 from click.testing import CliRunner
-from conftest import LAUNCH, PROCESSES
 from sqlalchemy import inspect
 
 from bpmn_audit.cli import main
 from bpmn_audit.models import db
 from bpmn_audit.services import deployments, runtime, tasks
+from conftest import LAUNCH, PROCESSES
 
 
 def test_simulate_runs_a_whole_audit_and_prints_its_timeline():

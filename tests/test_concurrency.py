@@ -7,14 +7,14 @@ import threading
 
 import pytest
 import time_machine
-from audit_driver import ANSWERS, AuditDriver
-from conftest import LAUNCH, both_backends
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from audit_driver import ANSWERS, AuditDriver
 from bpmn_audit.models import HumanTask, ProcessInstance, db
 from bpmn_audit.services import identity, tasks
 from bpmn_audit.services.errors import Conflict
+from conftest import LAUNCH, both_backends
 
 
 class FirstFlushBarrier:

@@ -6,10 +6,10 @@ from datetime import date, datetime
 
 import pytest
 import time_machine
-from audit_driver import AuditDriver
-from conftest import LAUNCH
 
+from audit_driver import AuditDriver
 from bpmn_audit.engine.calendar import LONDON, is_working_day, plan_deadlines, roll_forward
+from conftest import LAUNCH
 
 
 def _due(deadlines: dict, key: str) -> datetime:

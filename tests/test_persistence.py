@@ -7,14 +7,14 @@ import gzip
 import json
 
 import time_machine
-from audit_driver import AuditDriver
-from conftest import LAUNCH, PROCESSES, both_backends
 from sqlalchemy import func, select
 
+from audit_driver import AuditDriver
 from bpmn_audit.engine.serializer import LIBRARY_VERSION, SERIALIZER_VERSION
 from bpmn_audit.models import Deployment, HistoryEvent, ProcessInstance, ProcessSpec, db
 from bpmn_audit.services import deployments
 from bpmn_audit.services.persistence import load_audit
+from conftest import LAUNCH, PROCESSES, both_backends
 
 
 @both_backends

@@ -56,7 +56,7 @@ def dmn():
 
 
 def by_id(root, element_id):
-    found = root.xpath("//*[@id=$id]", id=element_id)
+    found = root.xpath("//bpmn:*[@id=$id]", namespaces=NS, id=element_id)
     assert found, f"no element '{element_id}' in the model"
     return found[0]
 
@@ -207,11 +207,12 @@ def test_no_edge_runs_through_a_shape(bpmn):
 def test_lanes_match_the_groups_and_every_user_task_has_its_groups(bpmn):
     lanes = bpmn.findall(".//bpmn:lane", NS)
     assert sorted(lane.get("name") for lane in lanes) == sorted(DEFAULT_LANE_GROUPS)
-    lane_of = Counter(ref.text for lane in lanes for ref in lane.findall("bpmn:flowNodeRef", NS))
+    refs = [(ref.text, DEFAULT_LANE_GROUPS[lane.get("name")]) for lane in lanes
+            for ref in lane.findall("bpmn:flowNodeRef", NS)]
+    lane_count, group_of = Counter(node for node, _ in refs), dict(refs)
     top_level = {n.get("id") for n in flow_nodes(bpmn.find("bpmn:process", NS))}
-    assert set(lane_of) == top_level and set(lane_of.values()) == {1}
-    group_of = {ref.text: DEFAULT_LANE_GROUPS[lane.get("name")]
-                for lane in lanes for ref in lane.findall("bpmn:flowNodeRef", NS)}
+    assert set(lane_count) == top_level, f"in no lane: {top_level - set(lane_count)}"
+    assert [n for n, count in lane_count.items() if count > 1] == [], "flow nodes in several lanes"
     for task in bpmn.iterfind(".//bpmn:userTask", NS):
         groups = [g.strip() for g in (task.get(f"{CAMUNDA}candidateGroups") or "").split(",") if g.strip()]
         assert groups and set(groups) <= LANE_GROUPS, f"'{task.get('id')}' has groups {groups}"
@@ -257,7 +258,9 @@ def _timer_boundaries(root, host_id) -> dict:
 
 
 def _escalates_to(root, event) -> str:
-    return next(target for source, target, _ in _flows(root) if source == event.get("id"))
+    targets = [target for source, target, _ in _flows(root) if source == event.get("id")]
+    assert len(targets) == 1, f"'{event.get('id')}' should lead to one task, not {targets}"
+    return targets[0]
 
 
 def test_the_seed_procedure_is_covered(bpmn):

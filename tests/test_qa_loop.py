@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import time_machine
-from audit_driver import AuditDriver
-from conftest import LAUNCH
 from sqlalchemy import select
 
+from audit_driver import AuditDriver
 from bpmn_audit.models import ProcessInstance, TrackerAction, db
 from bpmn_audit.services import tasks
 from bpmn_audit.services.timers import fire_due_timers
+from conftest import LAUNCH
 
 QA = {"qa_findings_evidenced": "true", "qa_factual_accuracy": "true", "qa_no_identifying_detail": "true",
       "qa_recommendations_owned": "true", "qa_concerns_closed": "true"}

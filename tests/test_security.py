@@ -6,13 +6,13 @@ from __future__ import annotations
 from xml.sax.saxutils import escape
 
 import pytest
-from conftest import DATA, PROCESSES
 
 from bpmn_audit.engine.errors import ModelValidationError, ScriptRuntimeError, UnsafeXMLError
 from bpmn_audit.engine.parser import parse_models
 from bpmn_audit.engine.serializer import dump_spec
 from bpmn_audit.engine.workflow import RunningAudit
 from bpmn_audit.services import deployments
+from conftest import DATA, PROCESSES
 
 TEMPLATE = (DATA / "sandbox_template.bpmn").read_text()
 SAFE = {"SCRIPT": "x = 1", "CONDITION": "x == 2", "TIMER": "P1D"}

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 import time_machine
-from audit_driver import ANSWERS, AuditDriver
-from conftest import LAUNCH
 
+from audit_driver import ANSWERS, AuditDriver
 from bpmn_audit.models import ProcessInstance, db
 from bpmn_audit.services import runtime, tasks
 from bpmn_audit.services.errors import Forbidden, FormInvalid, NotFound
+from conftest import LAUNCH
 
 
 @pytest.fixture
