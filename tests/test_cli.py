@@ -59,6 +59,9 @@ def test_deploy_prints_versions_and_explains_a_broken_model(runner, app, tmp_pat
                                   str(PROCESSES / "audit_durations.dmn")])
     assert result.exit_code == 0, result.output
     assert "multi_agency_audit version 1" in result.output
+    again = runner.invoke(main, ["deploy", str(PROCESSES / "multi_agency_audit.bpmn"),
+                                 str(PROCESSES / "audit_durations.dmn")])
+    assert "multi_agency_audit version 1 (Multi-agency case file audit) unchanged: already deployed" in again.output
 
     broken = tmp_path / "broken.bpmn"
     broken.write_text((PROCESSES / "multi_agency_audit.bpmn").read_text().replace(

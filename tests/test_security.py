@@ -15,7 +15,7 @@ from bpmn_audit.services import deployments
 from conftest import DATA, PROCESSES
 
 TEMPLATE = (DATA / "sandbox_template.bpmn").read_text()
-SAFE = {"SCRIPT": "x = 1", "CONDITION": "x == 2", "TIMER": "P1D"}
+SAFE = {"SCRIPT": "x = 1", "CONDITION": "x == 2", "TIMER": "2027-01-31T09:00:00Z"}
 IMPORT_ESCAPE = "__import__('os').system('touch {marker}')"
 SUBCLASS_ESCAPE = "().__class__.__base__.__subclasses__()"
 

@@ -93,3 +93,15 @@ def _open_record_actions(audit, people):
         audit.complete("qa_analysis_report", {"qa_decision": "approve"})
         audit.complete("qiip_sign_off", {"qiip_quorate": "true", "qiip_decision": "approve"})
     return audit.open_tasks("record_actions")[0]
+
+
+def test_a_task_without_candidate_groups_goes_to_its_lanes_group(app, people):
+    from bpmn_audit.services import deployments
+    from conftest import DATA
+
+    deployments.deploy([("engine_probe.bpmn", (DATA / "engine_probe.bpmn").read_bytes())])
+    with time_machine.travel(LAUNCH, tick=False):
+        runtime.start_audit(people["bu"], process_key="engine_probe")
+    [task] = tasks.inbox(people["chair"])
+    assert (task.bpmn_id, task.lane, task.candidate_groups) == ("by_lane", "Chair", ["chair"])
+    assert tasks.inbox(people["bu"]) == []

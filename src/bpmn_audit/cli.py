@@ -15,6 +15,7 @@ from flask_migrate import upgrade
 from . import MIGRATIONS_DIR, create_app
 from .engine.calendar import LONDON
 from .engine.errors import EngineError, ModelValidationError
+from .services.errors import ServiceError
 
 
 @click.group(cls=FlaskGroup, create_app=create_app, add_default_commands=True)
@@ -46,7 +47,8 @@ def deploy_command(files: tuple[Path, ...], deployed_by: str | None) -> None:
     except EngineError as error:
         raise click.ClickException(str(error)) from error
     for deployment in deployed:
-        click.echo(f"{deployment.process_key} version {deployment.version} ({deployment.name})")
+        note = " unchanged: already deployed" if deployment.unchanged else ""
+        click.echo(f"{deployment.process_key} version {deployment.version} ({deployment.name}){note}")
 
 
 @main.group("timers")
@@ -78,7 +80,6 @@ def users_group() -> None:
 def create_user_command(username: str, name: str, groups: tuple[str, ...], agency: str | None,
                         email: str | None) -> None:
     """Add a user."""
-    from .services.errors import ServiceError
     from .services.identity import create_user
 
     try:
@@ -103,8 +104,8 @@ def simulate(agencies: int, cases: int, start: str | None) -> None:
             upgrade(directory=MIGRATIONS_DIR)
             try:
                 result = simulation.run(app.config["PROCESSES_DIR"], agencies=agencies, cases=cases, start=launch)
-            except ValueError as error:
-                raise click.ClickException(str(error)) from error
+            except (ValueError, LookupError, EngineError, ServiceError) as error:
+                raise click.ClickException(f"the simulation stopped: {error}") from error
             from .models import db
 
             db.session.remove()

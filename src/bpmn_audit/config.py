@@ -6,6 +6,7 @@ not enough; without it the app uses SQLite in Flask's instance folder and needs 
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,8 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "SQLALCHEMY_DATABASE_URI": _database_url(instance_path),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "PROCESSES_DIR": env("BPMN_AUDIT_PROCESSES_DIR", str(Path(__file__).resolve().parents[2] / "processes")),
-        "LANE_GROUPS": DEFAULT_LANE_GROUPS,
+        # lane name -> group, for user tasks without camunda:candidateGroups (a JSON object)
+        "LANE_GROUPS": json.loads(env("BPMN_AUDIT_LANE_GROUPS", "null")) or DEFAULT_LANE_GROUPS,
         # how long a timer worker holds a job before another worker may take it over
         "TIMER_LOCK_SECONDS": int(env("BPMN_AUDIT_TIMER_LOCK_SECONDS", "300")),
         "TIMER_BATCH_SIZE": int(env("BPMN_AUDIT_TIMER_BATCH_SIZE", "50")),

@@ -12,7 +12,12 @@ from collections.abc import Iterator
 from typing import Any
 
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition,
+    DurationTimerEventDefinition,
+    TimeDateEventDefinition,
+    TimerEventDefinition,
+)
 from SpiffWorkflow.camunda.specs.user_task import UserTask
 
 from .errors import ModelProblem, ModelValidationError, UnsafeCodeError
@@ -23,11 +28,13 @@ EVAL, EXEC = "eval", "exec"
 LOOKS_ISO = re.compile(r"^(R\d*/|PT?\d|P\d|\d{4}-\d{2})", re.IGNORECASE)
 
 
-def validate_models(files: list[tuple[str, bytes]], lane_groups: dict[str, str] | None = None) -> ParsedModels:
+def validate_models(files: list[tuple[str, bytes]], lane_groups: dict[str, str] | None = None,
+                    known_groups: tuple[str, ...] | None = None) -> ParsedModels:
     """Parse ``files`` and check every expression, script and timer; raise ModelValidationError if any fail.
 
     With ``lane_groups`` (lane name -> group), also require that every user task can reach someone:
     ``camunda:candidateGroups``, ``candidateUsers`` or ``assignee``, or a lane that maps to a group.
+    With ``known_groups``, every group named in ``camunda:candidateGroups`` must be one of them.
     """
     models = parse_models(files)
     problems: list[ModelProblem] = []
@@ -37,13 +44,14 @@ def validate_models(files: list[tuple[str, bytes]], lane_groups: dict[str, str] 
             if id(process_spec) in seen:
                 continue
             seen.add(id(process_spec))
-            problems.extend(_check_process(process_spec, lane_groups))
+            problems.extend(_check_process(process_spec, lane_groups, known_groups))
     if problems:
         raise ModelValidationError(problems)
     return models
 
 
-def _check_process(spec: BpmnProcessSpec, lane_groups: dict[str, str] | None) -> Iterator[ModelProblem]:
+def _check_process(spec: BpmnProcessSpec, lane_groups: dict[str, str] | None,
+                   known_groups: tuple[str, ...] | None) -> Iterator[ModelProblem]:
     for task_spec in spec.task_specs.values():
         bpmn_id = getattr(task_spec, "bpmn_id", None)
         if bpmn_id is None:
@@ -53,8 +61,18 @@ def _check_process(spec: BpmnProcessSpec, lane_groups: dict[str, str] | None) ->
             message = _code_problem(what, text, mode)
             if message:
                 yield ModelProblem(message, bpmn_id, name, spec.file)
+        definition = getattr(task_spec, "event_definition", None)
+        if isinstance(definition, TimerEventDefinition):
+            message = _timer_kind_problem(definition)
+            if message:
+                yield ModelProblem(message, bpmn_id, name, spec.file)
+        extensions = getattr(task_spec, "extensions", None) or {}
+        groups = [g.strip() for g in extensions.get("camunda:candidateGroups", "").split(",") if g.strip()]
+        unknown = [group for group in groups if known_groups is not None and group not in known_groups]
+        if unknown:
+            yield ModelProblem(f"camunda:candidateGroups names unknown group(s) {', '.join(unknown)}; the groups are "
+                               f"{', '.join(known_groups)}", bpmn_id, name, spec.file)
         if lane_groups is not None and isinstance(task_spec, UserTask):
-            extensions = task_spec.extensions or {}
             has_people = any(extensions.get(f"camunda:{key}") for key in ("candidateGroups", "candidateUsers",
                                                                           "assignee"))
             if not has_people and task_spec.lane not in lane_groups:
@@ -85,6 +103,27 @@ def _code_of(task_spec: Any) -> Iterator[tuple[str, str, str]]:
     engine = getattr(task_spec, "dmnEngine", None)
     if engine is not None:
         yield from _decision_table_code(engine.decision_table)
+
+
+def _timer_kind_problem(definition: TimerEventDefinition) -> str | None:
+    """A timer type the app cannot run, or a literal of the wrong kind for its type."""
+    if isinstance(definition, CycleTimerEventDefinition):
+        return "cycle timers (timeCycle) are not supported: use a Date (timeDate) or Duration (timeDuration) timer"
+    try:
+        value = ast.literal_eval(normalize_expression(definition.expression or ""))
+    except (ValueError, SyntaxError):
+        return None  # an expression: its value is checked when the timer starts
+    if not isinstance(value, str):
+        return None
+    is_duration = value.upper().startswith("P")
+    if isinstance(definition, TimeDateEventDefinition) and is_duration:
+        return f"the Date timer {value!r} is a duration: make it a Duration timer (timeDuration), or give a date"
+    if isinstance(definition, DurationTimerEventDefinition) and not is_duration:
+        return f"the Duration timer {value!r} is not a duration like P14D: make it a Date timer (timeDate)"
+    if not is_duration and not re.search(r"(Z|[+-]\d{2}:?\d{2})$", value.strip()):
+        return (f"the timer {value!r} has no time zone: write it with one, e.g. 2027-01-31T09:00:00Z "
+                "(UTC) or 2027-07-31T09:00:00+01:00 (British Summer Time)")
+    return None
 
 
 def _decision_table_code(table: Any) -> Iterator[tuple[str, str, str]]:

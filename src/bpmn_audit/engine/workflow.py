@@ -185,6 +185,8 @@ class RunningAudit:
                     break
         except SpiffWorkflowException as error:
             raise ScriptRuntimeError(_describe(error)) from error
+        except (TypeError, ValueError, KeyError) as error:  # e.g. a timer whose value is not a date
+            raise ScriptRuntimeError(f"the process could not go on: {error!r}") from error
         fired = []
         for task_id, timer in waiting.items():
             task = self.workflow.get_task_from_id(UUID(task_id))

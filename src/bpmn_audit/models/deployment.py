@@ -34,6 +34,7 @@ class Deployment(db.Model):
     deployed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     deployed_by: Mapped[str | None] = mapped_column(String(200))
     spec: Mapped[ProcessSpec] = relationship()
+    unchanged = False  # not a column: set by deploy() when it returns an existing version
     files: Mapped[list[DeploymentFile]] = relationship(back_populates="deployment", order_by="DeploymentFile.id")
 
 

@@ -4,29 +4,33 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from flask import current_app
 from sqlalchemy import func, select
 
 from ..engine.serializer import LIBRARY_VERSION, SERIALIZER_VERSION, dump_spec
 from ..engine.validation import validate_models
 from ..models import Deployment, DeploymentFile, ProcessSpec, db
 from .errors import NotFound
+from .identity import GROUPS
 
 
 def deploy(files: list[tuple[str, bytes]], deployed_by: str | None = None) -> list[Deployment]:
     """Validate BPMN/DMN files and deploy each executable process in them as its next version.
 
     A process whose spec is unchanged since its latest version is not deployed again; that version
-    is returned instead. Raises the engine's UnsafeXMLError, MalformedXMLError or ModelValidationError
-    (each naming the file or element and what is wrong) and stores nothing then.
+    is returned instead, with ``unchanged`` set on it. Raises the engine's UnsafeXMLError,
+    MalformedXMLError or ModelValidationError (each naming the file or element and what is wrong)
+    and stores nothing then.
     Needs: process_owner (checked by the caller's route).
     """
-    models = validate_models(files)
+    models = validate_models(files, current_app.config["LANE_GROUPS"], GROUPS)
     deployments = []
     try:
         for process_id, (spec, subprocess_specs) in models.processes.items():
             spec_hash, blob = dump_spec(spec, subprocess_specs)
             latest = latest_deployment(process_id, required=False)
             if latest is not None and latest.spec_hash == spec_hash:
+                latest.unchanged = True
                 deployments.append(latest)
                 continue
             if db.session.get(ProcessSpec, spec_hash) is None:
@@ -36,6 +40,7 @@ def deploy(files: list[tuple[str, bytes]], deployed_by: str | None = None) -> li
                                     name=spec.description or process_id, spec_hash=spec_hash,
                                     deployed_by=deployed_by,
                                     files=[DeploymentFile(file_name=name, content=content) for name, content in files])
+            deployment.unchanged = False
             db.session.add(deployment)
             deployments.append(deployment)
         db.session.commit()

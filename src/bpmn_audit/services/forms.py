@@ -22,16 +22,17 @@ MAX_TEXT = 20_000
 def clean_form(fields: list[FormFieldView], raw: Mapping[str, Any]) -> dict[str, Any]:
     """The typed values of ``raw`` for ``fields``; raises FormInvalid with a message per bad field.
 
-    Keys not in the form are ignored, so a form cannot set other process variables.
+    Keys not in the form are ignored, so a form cannot set other process variables. A field that
+    is not sent at all takes its ``defaultValue``; an unticked checkbox (not sent, or empty) is False.
     """
     values: dict[str, Any] = {}
     errors: dict[str, str] = {}
     for form_field in fields:
-        given = raw.get(form_field.id)
-        if given is None and form_field.type == "boolean":
-            given = False  # an unticked checkbox is not sent at all
+        given = raw.get(form_field.id, form_field.default)
         if isinstance(given, str):
             given = given.strip()
+        if form_field.type == "boolean" and given in (None, ""):
+            given = False
         if given in (None, ""):
             if form_field.required:
                 errors[form_field.id] = f"Enter {form_field.label[0].lower() + form_field.label[1:]}"

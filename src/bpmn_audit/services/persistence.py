@@ -73,9 +73,17 @@ def _sync_tasks(instance: ProcessInstance, audit: RunningAudit) -> None:
             continue
         db.session.add(HumanTask(
             instance_id=instance.id, engine_task_id=task_id, bpmn_id=view.bpmn_id, name=view.name,
-            phase=view.phase, lane=_display_lane(view), candidate_groups=view.candidate_groups,
+            phase=view.phase, lane=_display_lane(view), candidate_groups=_groups(view),
             candidate_users=view.candidate_users, assignee=view.assignee, agency=view.agency,
             due_at=view.due_at, priority=view.priority, status=OPEN, created_at=utcnow()))
+
+
+def _groups(view: UserTaskView) -> list[str]:
+    """``camunda:candidateGroups`` if set, else the group the task's lane maps to (if any)."""
+    if view.candidate_groups or view.candidate_users or view.assignee:
+        return view.candidate_groups
+    group = current_app.config["LANE_GROUPS"].get(view.lane or "")
+    return [group] if group else []
 
 
 def _display_lane(view: UserTaskView) -> str | None:

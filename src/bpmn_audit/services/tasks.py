@@ -29,9 +29,10 @@ log = logging.getLogger(__name__)
 
 
 def inbox(user: User) -> list[HumanTask]:
-    """The open tasks ``user`` may work on, most urgent first."""
-    rows = db.session.scalars(select(HumanTask).where(HumanTask.status == OPEN)
-                              .order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.id)).all()
+    """The open tasks ``user`` may work on: soonest due first, then highest ``camunda:priority``."""
+    rows = db.session.scalars(select(HumanTask).where(HumanTask.status == OPEN).order_by(
+        HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.priority.is_(None), HumanTask.priority.desc(),
+        HumanTask.id)).all()
     return [row for row in rows if can_work_on(user, row)]
 
 
