@@ -69,6 +69,11 @@ def test_deploy_prints_versions_and_explains_a_broken_model(runner, app, tmp_pat
     result = runner.invoke(main, ["deploy", str(broken), str(PROCESSES / "audit_durations.dmn")])
     assert result.exit_code != 0
     assert "element 'assign_pseudonyms' (Assign case pseudonyms): the script is not valid Python" in result.output
+    checked = runner.invoke(main, ["validate", str(broken), str(PROCESSES / "audit_durations.dmn")])
+    assert checked.exit_code != 0 and checked.output == result.output
+    good = runner.invoke(main, ["validate", str(PROCESSES / "multi_agency_audit.bpmn"),
+                                str(PROCESSES / "audit_durations.dmn")])
+    assert (good.exit_code, good.output) == (0, "OK: no problems found\n")
     assert [d.version for d in deployments.list_deployments()] == [1]
 
 

@@ -51,6 +51,24 @@ def deploy_command(files: tuple[Path, ...], deployed_by: str | None) -> None:
         click.echo(f"{deployment.process_key} version {deployment.version} ({deployment.name}){note}")
 
 
+@main.command("validate")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def validate_command(files: tuple[Path, ...]) -> None:
+    """Check BPMN and DMN FILES as deploy would, without deploying anything."""
+    from .engine.validation import validate_models
+    from .services.identity import GROUPS
+
+    try:
+        validate_models([(path.name, path.read_bytes()) for path in files], current_app.config["LANE_GROUPS"], GROUPS)
+    except ModelValidationError as error:
+        lines = "\n".join(f"  - {problem}" for problem in error.problems)
+        raise click.ClickException(f"the model cannot be deployed:\n{lines}") from error
+    except EngineError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo("OK: no problems found")
+
+
 @main.group("timers")
 def timers_group() -> None:
     """Timer jobs."""
