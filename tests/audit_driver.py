@@ -9,6 +9,7 @@ from sqlalchemy import select
 from bpmn_audit.models import HumanTask, ProcessInstance, db
 from bpmn_audit.models.task import OPEN
 from bpmn_audit.services import runtime, tasks
+from bpmn_audit.services.timers import fire_due_timers
 
 SET_UP = {
     "title": "Neglect in under-fives", "theme": "Neglect", "scope": "Recognising neglect",
@@ -75,8 +76,19 @@ class AuditDriver:
         """Confirm leads, nominate, collate, brief, and let the notice period end."""
         for bpmn_id in ("confirm_audit_lead", "nominate_cases", "collate_audit_pack", "brief_audit_leads"):
             self.complete(bpmn_id)
-        clock.move_to(self.data()["deadlines"]["notice_due"])
-        clock.shift(timedelta(minutes=1))
-        from bpmn_audit.services.timers import fire_due_timers
+        self.pass_deadline(clock, "notice_due")
 
+    def pass_deadline(self, clock, key: str) -> None:
+        """Move the clock a minute past a planned deadline and fire what is due."""
+        clock.move_to(self.data()["deadlines"][key])
+        clock.shift(timedelta(minutes=1))
         fire_due_timers("tests")
+
+    def through_analysis(self, clock) -> None:
+        """From launch to the chair's analysis report submitted: every agency on time."""
+        self.through_notice(clock)
+        for bpmn_id in ("submit_agency_report", "share_reports", "read_reports", "schedule_event"):
+            self.complete(bpmn_id)
+        self.pass_deadline(clock, "reading_due")
+        for bpmn_id in ("record_event_part_1", "record_event_part_2", "write_analysis_report"):
+            self.complete(bpmn_id)

@@ -2,35 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
 import time_machine
 from sqlalchemy import select
 
 from audit_driver import AuditDriver
 from bpmn_audit.models import ProcessInstance, TrackerAction, db
 from bpmn_audit.services import tasks
-from bpmn_audit.services.timers import fire_due_timers
 from conftest import LAUNCH
 
 QA = {"qa_findings_evidenced": "true", "qa_factual_accuracy": "true", "qa_no_identifying_detail": "true",
       "qa_recommendations_owned": "true", "qa_concerns_closed": "true"}
 
 
-def _to_analysis(audit: AuditDriver, clock) -> None:
-    audit.through_notice(clock)
-    for bpmn_id in ("submit_agency_report", "share_reports", "read_reports", "schedule_event"):
-        audit.complete(bpmn_id)
-    clock.move_to(datetime.fromisoformat(audit.data()["deadlines"]["reading_due"]) + timedelta(minutes=1))
-    fire_due_timers("tests")
-    for bpmn_id in ("record_event_part_1", "record_event_part_2", "write_analysis_report"):
-        audit.complete(bpmn_id)
-
-
 def test_qa_and_qiip_returns_loop_back_to_the_chair_until_signed_off(app, people, deployed):
     with time_machine.travel(LAUNCH, tick=False) as clock:
         audit = AuditDriver(people)
-        _to_analysis(audit, clock)
+        audit.through_analysis(clock)
 
         audit.complete("qa_analysis_report", {**QA, "qa_decision": "return", "qa_comments": "Trace F1"})
         assert [(t.bpmn_id, t.lane) for t in tasks.inbox(people["chair"])] == [("revise_analysis_report", "Chair")]

@@ -5,25 +5,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import UTCDateTime, db, utcnow
+from .base import EngineTaskRow, UTCDateTime, db, utcnow
 from .instance import ProcessInstance
 
 OPEN, COMPLETED, CANCELLED = "open", "completed", "cancelled"
 
 
-class HumanTask(db.Model):
+class HumanTask(EngineTaskRow, db.Model):
     """One user task of one audit: open until someone completes it (or the process cancels it)."""
 
     __tablename__ = "human_tasks"
     __table_args__ = (UniqueConstraint("instance_id", "engine_task_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id"), index=True)
-    engine_task_id: Mapped[str] = mapped_column(String(36))
-    bpmn_id: Mapped[str] = mapped_column(String(200))
-    name: Mapped[str] = mapped_column(String(300))
     phase: Mapped[str | None] = mapped_column(String(100))
     lane: Mapped[str | None] = mapped_column(String(200))
     candidate_groups: Mapped[list[str]] = mapped_column(JSON, default=list)

@@ -4,22 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import UTCDateTime, db
+from .base import EngineTaskRow, UTCDateTime, db
 
 
-class TimerJob(db.Model):
+class TimerJob(EngineTaskRow, db.Model):
     """A timer an audit waits on. Workers take it with a guarded UPDATE of the lock columns."""
 
     __tablename__ = "timer_jobs"
     __table_args__ = (UniqueConstraint("instance_id", "engine_task_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id"), index=True)
-    engine_task_id: Mapped[str] = mapped_column(String(36))
-    bpmn_id: Mapped[str] = mapped_column(String(200))
-    name: Mapped[str] = mapped_column(String(300))
     agency: Mapped[str | None] = mapped_column(String(100))
     due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     lock_owner: Mapped[str | None] = mapped_column(String(200))

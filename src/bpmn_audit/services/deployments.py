@@ -12,6 +12,7 @@ from ..engine.validation import validate_models
 from ..models import Deployment, DeploymentFile, ProcessSpec, db
 from .errors import NotFound
 from .identity import GROUPS
+from .transaction import transaction
 
 
 def deploy(files: list[tuple[str, bytes]], deployed_by: str | None = None) -> list[Deployment]:
@@ -25,7 +26,7 @@ def deploy(files: list[tuple[str, bytes]], deployed_by: str | None = None) -> li
     """
     models = validate_models(files, current_app.config["LANE_GROUPS"], GROUPS)
     deployments = []
-    try:
+    with transaction():
         for process_id, (spec, subprocess_specs) in models.processes.items():
             spec_hash, blob = dump_spec(spec, subprocess_specs)
             latest = latest_deployment(process_id, required=False)
@@ -43,10 +44,6 @@ def deploy(files: list[tuple[str, bytes]], deployed_by: str | None = None) -> li
             deployment.unchanged = False
             db.session.add(deployment)
             deployments.append(deployment)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
     return deployments
 
 

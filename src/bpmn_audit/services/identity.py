@@ -7,6 +7,7 @@ from werkzeug.security import generate_password_hash
 
 from ..models import HumanTask, User, db
 from .errors import Conflict, NotFound
+from .transaction import transaction
 
 GROUPS = ("business_unit", "chair", "agency_lead", "practitioner", "nominating_partner", "qiip",
           "process_owner", "admin")
@@ -24,12 +25,8 @@ def create_user(username: str, name: str, groups: list[str], agency: str | None 
         raise Conflict(f"the username '{username}' is taken")
     user = User(username=username, name=name, groups=list(groups), agency=agency, email=email,
                 password_hash=generate_password_hash(password) if password else None)
-    db.session.add(user)
-    try:
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    with transaction():
+        db.session.add(user)
     return user
 
 

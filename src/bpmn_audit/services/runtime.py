@@ -10,6 +10,7 @@ from ..models import ProcessInstance, User, db
 from .deployments import latest_deployment
 from .errors import Forbidden, NotFound
 from .persistence import record_event, save_audit
+from .transaction import transaction
 
 AUDIT_PROCESS = "multi_agency_audit"
 STARTERS = {"business_unit", "admin"}
@@ -23,7 +24,7 @@ def start_audit(user: User, process_key: str = AUDIT_PROCESS) -> ProcessInstance
     if not STARTERS.intersection(user.groups or []):
         raise Forbidden("only the Business Unit can start an audit")
     deployment = latest_deployment(process_key)
-    try:
+    with transaction():
         audit = RunningAudit.start(deployment.spec.blob)
         instance = ProcessInstance(deployment_id=deployment.id, process_key=process_key, state=b"",
                                    serializer_version=SERIALIZER_VERSION, library_version=LIBRARY_VERSION,
@@ -33,10 +34,6 @@ def start_audit(user: User, process_key: str = AUDIT_PROCESS) -> ProcessInstance
         record_event(instance, "process_started", process_key, deployment.name, actor=user.username,
                      detail={"version": deployment.version})
         save_audit(instance, audit, audit.events, user.username)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
     return instance
 
 
