@@ -64,3 +64,22 @@ def test_assignment_attributes_timer_texts_and_round_trips():
     assert assigned.candidate_groups == ["chair", "qiip"]
     assert assigned.priority == 75
     assert assigned.due_at == datetime(2027, 3, 1, 17, 0, tzinfo=UTC)
+
+
+def test_a_timer_reading_missing_data_is_a_clear_engine_error():
+    import pytest
+
+    from bpmn_audit.engine.errors import ScriptRuntimeError
+
+    bpmn = (DATA / "engine_probe.bpmn").read_bytes().replace(b"${review_on + 'T12:00:00+00:00'}",
+                                                             b"deadlines['review']")
+    models = validate_models([("engine_probe.bpmn", bpmn)], DEFAULT_LANE_GROUPS)
+    blob = dump_spec(*models.processes["engine_probe"])[1]
+    with time_machine.travel(START, tick=False) as clock:
+        audit = RunningAudit.start(blob)
+        audit.complete(audit.user_tasks()[0].task_id, {"review_on": "2027-03-01"})
+        clock.move_to(datetime(2027, 2, 1, tzinfo=UTC))
+        audit.fire_due_timers()  # the fixed date; the two-week wait starts
+        clock.move_to(datetime(2027, 2, 16, tzinfo=UTC))
+        with pytest.raises(ScriptRuntimeError, match="wait_dollar"):
+            audit.fire_due_timers()  # the two weeks are up; the next timer reads data that is not there

@@ -158,9 +158,12 @@ class RunningAudit:
             if not isinstance(definition, TimerEventDefinition) or isinstance(definition, CycleTimerEventDefinition):
                 continue
             spec = task.task_spec
-            views.append(TimerView(str(task.id), spec.bpmn_id, spec.bpmn_name or spec.bpmn_id,
-                                   self._timer_due(task, definition), task.data.get("agency"),
-                                   (spec.extensions or {}).get("phase")))
+            try:
+                due_at = self._timer_due(task, definition)
+            except (SpiffWorkflowException, TypeError, ValueError) as error:
+                raise ScriptRuntimeError(f"the timer '{spec.bpmn_id}' has no usable time: {error}") from error
+            views.append(TimerView(str(task.id), spec.bpmn_id, spec.bpmn_name or spec.bpmn_id, due_at,
+                                   task.data.get("agency"), (spec.extensions or {}).get("phase")))
         return sorted(views, key=lambda view: (view.due_at, view.bpmn_id))
 
     def fire_due_timers(self) -> list[EngineEvent]:

@@ -12,7 +12,7 @@ import logging
 import os
 import socket
 from collections import defaultdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import or_, select, update
@@ -45,7 +45,7 @@ def fire_due_timers(worker_id: str | None = None) -> int:
     return fired
 
 
-def next_due_at() -> object:
+def next_due_at() -> datetime | None:
     """When the earliest waiting timer falls due (None if there is none)."""
     return db.session.scalar(select(TimerJob.due_at).order_by(TimerJob.due_at).limit(1))
 
