@@ -140,8 +140,8 @@ def format_timeline(result: object) -> str:
     """The simulation's timeline as a fixed-width table, in London time."""
     headers = ("Phase", "Task", "Lane / agency", "Due", "Completed", "By")
     rows = [(r.phase, r.task, r.who_for, _local(r.due), _local(r.done), r.by) for r in result.timeline]
-    widths = [min(max(len(str(row[i])) for row in [headers, *rows]), 48) for i in range(len(headers))]
-    lines = ["  ".join(str(cell)[:48].ljust(widths[i]) for i, cell in enumerate(row)) for row in [headers, *rows]]
+    widths = [min(max(len(str(row[i])) for row in [headers, *rows]), 60) for i in range(len(headers))]
+    lines = ["  ".join(str(cell)[:60].ljust(widths[i]) for i, cell in enumerate(row)) for row in [headers, *rows]]
     lines.insert(1, "  ".join("-" * width for width in widths))
     return "\n".join(line.rstrip() for line in lines)
 

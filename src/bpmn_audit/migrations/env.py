@@ -8,14 +8,14 @@ from bpmn_audit.models import db
 config = context.config
 
 
-def run_migrations_offline():
+def run_migrations_offline() -> None:
     context.configure(url=str(db.engine.url).replace("%", "%%"), target_metadata=db.metadata,
                       literal_binds=True, render_as_batch=True)
     with context.begin_transaction():
         context.run_migrations()
 
 
-def run_migrations_online():
+def run_migrations_online() -> None:
     with db.engine.connect() as connection:
         context.configure(connection=connection, target_metadata=db.metadata, render_as_batch=True,
                           compare_type=True)
