@@ -137,6 +137,10 @@ class RunningAudit:
                  if isinstance(task.task_spec, UserTask)]
         return sorted(views, key=lambda view: (view.bpmn_id, view.agency or "", view.task_id))
 
+    def user_task(self, task_id: str) -> UserTaskView:
+        """One ready user task; raises TaskNotReadyError if it is not (or no longer) ready."""
+        return self._view(self._ready_user_task(task_id))
+
     def complete(self, task_id: str, data: dict[str, Any]) -> list[EngineEvent]:
         """Complete a ready user task with its form data and run on to the next wait state."""
         task = self._ready_user_task(task_id)

@@ -48,8 +48,8 @@ def complete_task(task_id: int, user: User, form: dict[str, Any]) -> HumanTask:
     """Complete an open task with the values of its form, as ``user``.
 
     Raises NotFound (no such task for this user), Conflict (already completed, or the audit kept
-    changing under us), FormInvalid (wrong values; nothing is saved) and ScriptRuntimeError (the
-    process failed on the values; nothing is saved).
+    changing under us) and FormInvalid (wrong values, or values the process could not go on with,
+    under the key ``_process``; nothing is saved either way).
     """
     retries = current_app.config["COMPLETE_RETRIES"]
     for _attempt in range(retries + 1):
@@ -75,14 +75,11 @@ def _complete_once(task_id: int, user: User, form: dict[str, Any]) -> HumanTask:
     if instance.status != RUNNING:
         raise Conflict(f"the audit is {instance.status}")
     audit = load_audit(instance)
-    view = next((v for v in audit.user_tasks() if v.task_id == task.engine_task_id), None)
-    if view is None:
-        raise Conflict(f"'{task.name}' is no longer waiting to be done")
-    values = clean_form(view.form, form)
     try:
+        values = clean_form(audit.user_task(task.engine_task_id).form, form)
         events = audit.complete(task.engine_task_id, values)
     except TaskNotReadyError as error:
-        raise Conflict(str(error)) from error
+        raise Conflict(f"'{task.name}' is no longer waiting to be done") from error
     except ScriptRuntimeError as error:
         raise FormInvalid({"_process": f"The process could not go on with these answers: {error}"},
                           form) from error
