@@ -30,11 +30,6 @@ def is_working_day(day: date) -> bool:
     return day.weekday() < 5 and day not in _england_holidays()
 
 
-def bank_holiday_name(day: date) -> str | None:
-    """The bank holiday's name if ``day`` is one in England, else None."""
-    return _england_holidays().get(day)
-
-
 def roll_forward(day: date) -> date:
     """``day`` itself if it is a working day, else the next working day."""
     while not is_working_day(day):
@@ -102,4 +97,3 @@ def plan_deadlines(launch_date: date | str, notice_weeks: int, audit_weeks: int,
         "analysis_due": at_london_time(ends["analysis"], DEADLINE_TIME),
         "signoff_due": at_london_time(ends["qa"], DEADLINE_TIME),
     }
-

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from .sandbox import SandboxedScriptEngine
 from .script_functions import SCRIPT_FUNCTIONS
 
-_ENGINE: SandboxedScriptEngine | None = None
 
-
+@cache
 def script_engine() -> SandboxedScriptEngine:
     """The shared sandboxed engine (stateless, so one serves every workflow)."""
-    global _ENGINE
-    if _ENGINE is None:
-        _ENGINE = SandboxedScriptEngine(functions=SCRIPT_FUNCTIONS)
-    return _ENGINE
+    return SandboxedScriptEngine(functions=SCRIPT_FUNCTIONS)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+from functools import lru_cache
 from importlib.metadata import version
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -57,10 +58,16 @@ def dump_state(workflow: BpmnWorkflow) -> bytes:
     return gzip.compress(text.encode(), compresslevel=6, mtime=0)
 
 
+@lru_cache(maxsize=32)
+def _spec_text(spec_blob: bytes) -> bytes:
+    """A deployment's spec, decompressed once: every load of every audit on it needs it."""
+    return gzip.decompress(spec_blob)
+
+
 def load_workflow(spec_blob: bytes, state_blob: bytes) -> BpmnWorkflow:
     """Rebuild a workflow from its deployment's spec and its saved state, with the sandbox attached."""
     document = json.loads(gzip.decompress(state_blob))
-    document.update(json.loads(gzip.decompress(spec_blob)))
+    document.update(json.loads(_spec_text(spec_blob)))  # parsed afresh: restoring consumes the dict
     SERIALIZER.migrate(document)
     workflow = SERIALIZER.from_dict(document)
     workflow.script_engine = script_engine()
@@ -69,7 +76,7 @@ def load_workflow(spec_blob: bytes, state_blob: bytes) -> BpmnWorkflow:
 
 def new_workflow(spec_blob: bytes) -> BpmnWorkflow:
     """A fresh workflow for a deployment's spec, with the sandbox attached."""
-    document = json.loads(gzip.decompress(spec_blob))
+    document = json.loads(_spec_text(spec_blob))
     registry = SERIALIZER.registry
     spec = registry.restore(document["spec"])
     subprocess_specs = {name: registry.restore(sub) for name, sub in document["subprocess_specs"].items()}

@@ -99,12 +99,9 @@ class RunningAudit:
 
     # -- lifecycle -------------------------------------------------------------------------------------------
     @classmethod
-    def start(cls, spec_blob: bytes, data: dict[str, Any] | None = None) -> RunningAudit:
+    def start(cls, spec_blob: bytes) -> RunningAudit:
         """A new instance of the deployment's process, run up to its first wait state."""
         audit = cls(new_workflow(spec_blob))
-        start = audit.workflow.get_tasks(state=TaskState.READY)
-        for task in start:
-            task.data.update(data or {})
         audit._run_engine()
         return audit
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ..engine.serializer import LIBRARY_VERSION, SERIALIZER_VERSION, dump_spec
 from ..engine.validation import validate_models
@@ -65,8 +65,3 @@ def latest_deployment(process_key: str, required: bool = True) -> Deployment | N
 def list_deployments() -> list[Deployment]:
     """Every deployment, newest first."""
     return list(db.session.scalars(select(Deployment).order_by(Deployment.deployed_at.desc(), Deployment.id.desc())))
-
-
-def count_versions(process_key: str) -> int:
-    """How many versions of a process have been deployed."""
-    return db.session.scalar(select(func.count()).where(Deployment.process_key == process_key)) or 0

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from ..engine.serializer import LIBRARY_VERSION, SERIALIZER_VERSION
 from ..engine.workflow import RunningAudit
 from ..models import ProcessInstance, User, db
@@ -43,11 +41,3 @@ def get_instance(instance_id: int) -> ProcessInstance:
     if instance is None:
         raise NotFound(f"there is no audit {instance_id}")
     return instance
-
-
-def list_instances(status: str | None = None) -> list[ProcessInstance]:
-    """Audits, newest first, optionally only those with ``status``."""
-    query = select(ProcessInstance).order_by(ProcessInstance.started_at.desc(), ProcessInstance.id.desc())
-    if status:
-        query = query.where(ProcessInstance.status == status)
-    return list(db.session.scalars(query))
