@@ -31,6 +31,7 @@ from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import BasePythonScriptEngineEnvironment, PythonScriptEngine
 
 from .errors import UnsafeCodeError
+from .limits import DEFAULT_LIMITS
 
 #: Names that must never be referenced, nor reachable at run time.
 DENIED_NAMES = frozenset({
@@ -111,12 +112,40 @@ def _static_problems(tree: ast.AST, where: Callable[[ast.AST], str]) -> list[str
     return list(dict.fromkeys(problems))
 
 
+#: How deeply code may nest (brackets, operators, blocks): RestrictedPython's checks recurse per level.
+MAX_NESTING = 100
+
+
+def _nesting(tree: ast.AST) -> int:
+    """The depth of the syntax tree, measured without recursion."""
+    deepest, stack = 0, [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return deepest
+
+
+def _parse(source: str, mode: str, kind: str, max_chars: int) -> ast.AST:
+    """The syntax tree of ``source``; SyntaxError for bad syntax, UnsafeCodeError when too long or deep."""
+    if len(source) > max_chars:
+        raise UnsafeCodeError(f"the {kind} is {len(source):,} characters long, more than the {max_chars:,} allowed")
+    try:
+        tree = ast.parse(source, "<string>", mode)  # a genuine SyntaxError propagates unchanged
+    except (RecursionError, MemoryError):
+        tree = None
+    if tree is None or _nesting(tree) > MAX_NESTING:
+        raise UnsafeCodeError(f"the {kind} nests more than {MAX_NESTING} levels deep (brackets, operators or "
+                              "blocks inside each other): split it into simpler steps")
+    return tree
+
+
 @lru_cache(maxsize=1024)
 def _compile(text: str, mode: str) -> types.CodeType:
     """Parse, check and compile code; SyntaxError for bad syntax, UnsafeCodeError for forbidden code."""
     source = _prepare(text, mode)
-    tree = ast.parse(source, "<string>", mode)  # a genuine SyntaxError propagates unchanged
     kind = "expression" if mode == "eval" else "script"
+    tree = _parse(source, mode, kind, DEFAULT_LIMITS.code_chars)
 
     def where(node: ast.AST) -> str:
         return kind if mode == "eval" else f"script line {getattr(node, 'lineno', '?')}"

@@ -37,6 +37,10 @@ class FormFieldView:
     required: bool = False
     options: list[tuple[str, str]] = field(default_factory=list)
     widget: str | None = None
+    #: ``camunda:constraint`` name -> config (``min``, ``max``, ``minlength``, ``maxlength``...; None when bare)
+    constraints: dict[str, str | None] = field(default_factory=dict)
+    #: ``camunda:property`` id -> value of the field
+    properties: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -254,12 +258,15 @@ class RunningAudit:
 
 def _field_view(form_field: Any) -> FormFieldView:
     return FormFieldView(
-        id=form_field.id, label=form_field.label or form_field.id, type=form_field.type or "string",
+        id=form_field.id or "", label=form_field.label or form_field.id or "this field",
+        type=form_field.type or "string",
         default=form_field.default_value,
         # Camunda writes <camunda:constraint name="required" /> with no config, which has_validation misses
         required=any(rule.name == "required" for rule in form_field.validation),
         options=[(option.id, option.name) for option in getattr(form_field, "options", [])],
-        widget=form_field.get_property("widget"))
+        widget=form_field.get_property("widget"),
+        constraints={rule.name: rule.config for rule in form_field.validation},
+        properties={prop.id: prop.value for prop in form_field.properties})
 
 
 def _describe(error: SpiffWorkflowException) -> str:
