@@ -5,10 +5,9 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 from SpiffWorkflow.bpmn import BpmnWorkflow
-from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.parser import BpmnParser
 
-from bpmn_audit.engine.errors import UnsafeCodeError
+from bpmn_audit.engine.errors import ScriptRuntimeError, UnsafeCodeError
 from bpmn_audit.engine.sandbox import (
     _BUILTINS,
     DENIED_NAMES,
@@ -311,17 +310,18 @@ def test_workflow_runs_scripts_and_conditions_in_the_sandbox():
 
 def test_workflow_refuses_unsafe_script():
     wf = make_workflow("import os\nos.system('echo pwned')")
-    with pytest.raises(WorkflowTaskException) as info:
+    with pytest.raises(ScriptRuntimeError) as info:
         wf.do_engine_steps()
-    assert "not allowed" in str(info.value)
+    assert str(info.value).startswith("the script of ") and "not allowed" in str(info.value)
     assert isinstance(info.value.__cause__, UnsafeCodeError)
 
 
 def test_workflow_refuses_unsafe_condition():
     wf = make_workflow("total = 1", condition="().__class__.__base__.__subclasses__()")
-    with pytest.raises(WorkflowTaskException) as info:
+    with pytest.raises(ScriptRuntimeError) as info:
         wf.do_engine_steps()
-    assert "not allowed" in str(info.value)
+    assert str(info.value).startswith("the condition of 'gw'") and "not allowed" in str(info.value)
+    assert info.value.element_id == "gw"
     assert isinstance(info.value.__cause__, UnsafeCodeError)
 
 

@@ -61,4 +61,43 @@ class TaskNotReadyError(EngineError):
 
 
 class ScriptRuntimeError(EngineError):
-    """A script or expression failed while the workflow ran."""
+    """The process could not go on: a script or expression failed, or the engine ran away.
+
+    ``element_id`` and ``element_name`` say where, when known; the message is plain English.
+    """
+
+    def __init__(self, message: str, element_id: str | None = None, element_name: str | None = None):
+        super().__init__(message)
+        self.element_id = element_id
+        self.element_name = element_name
+
+
+class BudgetExceededError(EngineError):
+    """Model code went past its time, round or memory budget (raised inside the sandbox)."""
+
+
+#: plain-English reasons for the errors model code commonly makes, by exception type
+_REASONS: dict[type, str] = {
+    NameError: "it uses a name that is not defined (no process variable or function has it)",
+    ZeroDivisionError: "it divides by zero",
+    IndexError: "it uses a position past the end of a list",
+    RecursionError: "it calls itself too deeply",
+    MemoryError: "it ran out of memory",
+    OverflowError: "it made a number too big to handle",
+    StopIteration: "it asked for the next item of something that had none left",
+}
+
+
+def plain_reason(error: BaseException) -> str:
+    """What went wrong, in words a process owner can act on, without Python's exception class names."""
+    if isinstance(error, EngineError):
+        return str(error)
+    if isinstance(error, KeyError):
+        return f"it looks up {error.args[0]!r}, which is not there" if error.args else "it looks up a missing key"
+    if isinstance(error, NameError) and getattr(error, "name", None):
+        return f"it uses the name '{error.name}', which is not defined (no process variable or function has it)"
+    for kind, reason in _REASONS.items():
+        if isinstance(error, kind):
+            return reason
+    text = str(error).strip()
+    return text or "failed"
