@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bpmn_audit.engine.errors import UnsafeXMLError
-from bpmn_audit.engine.safe_xml import MalformedXMLError, parse_xml
+from bpmn_audit.engine.safe_xml import DEFAULT_MAX_BYTES, MalformedXMLError, parse_xml
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 
@@ -145,3 +145,64 @@ def test_undefined_entity_is_malformed_not_expanded():
 def test_empty_document_is_malformed():
     with pytest.raises(MalformedXMLError, match=r"m\.bpmn: not well-formed XML"):
         parse_xml(b"", "m.bpmn")
+
+
+# Hostile prologs: every check is linear, so these are refused at once. The timeout is a hang guard only.
+ALMOST_FIVE_MB = 4_900_000
+
+
+@pytest.mark.timeout(5)
+@pytest.mark.parametrize("opening", ["<!--", "<?", "<?pi "])
+@pytest.mark.parametrize("size", [50_000 * 4, ALMOST_FIVE_MB])
+def test_unclosed_comments_and_processing_instructions_are_malformed(opening, size):
+    doc = (opening * (size // len(opening))).encode()
+    assert len(doc) <= DEFAULT_MAX_BYTES
+    with pytest.raises(MalformedXMLError) as info:
+        parse_xml(doc, "hostile.bpmn")
+    assert str(info.value).startswith("hostile.bpmn: not well-formed XML: ")
+    assert info.value.line == 1
+
+
+@pytest.mark.timeout(5)
+def test_unclosed_comments_as_text_are_malformed():
+    with pytest.raises(MalformedXMLError):
+        parse_xml("<!--" * (ALMOST_FIVE_MB // 4), "hostile.bpmn")
+
+
+@pytest.mark.timeout(5)
+@pytest.mark.parametrize("filler", [" ", "\n", " encoding"])
+def test_an_unclosed_xml_declaration_in_text_is_malformed(filler):
+    doc = '<?xml version="1.0"' + filler * (ALMOST_FIVE_MB // len(filler))
+    with pytest.raises(MalformedXMLError):
+        parse_xml(doc, "hostile.bpmn")
+
+
+@pytest.mark.timeout(5)
+def test_a_doctype_after_many_comments_and_instructions_is_refused():
+    doc = ('<?xml version="1.0"?>\n' + "<!-- padding --><?pi x?>\n" * 50_000
+           + '<!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n<d>&x;</d>\n')
+    with pytest.raises(UnsafeXMLError, match=r"m\.bpmn: .*external entity \(SYSTEM/PUBLIC reference\)"):
+        parse_xml(doc.encode(), "m.bpmn")
+
+
+@pytest.mark.timeout(5)
+def test_a_doctype_with_a_huge_internal_subset_is_still_refused():
+    doc = "<!DOCTYPE d [" + '<!ENTITY a "b">' * 300_000 + "]><d/>"
+    with pytest.raises(UnsafeXMLError, match="entity declarations is not allowed"):
+        parse_xml(doc.encode(), "m.bpmn")
+    unclosed = "<!DOCTYPE d [" + "<!ENTITY a " * 400_000
+    with pytest.raises(UnsafeXMLError, match="DOCTYPE declaration"):
+        parse_xml(unclosed.encode(), "m.bpmn")
+
+
+def test_a_doctype_inside_a_comment_is_not_a_doctype():
+    doc = ('<?xml version="1.0" encoding="UTF-8"?>\n<!-- <!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]> -->\n'
+           '<?note <!DOCTYPE d> ?>\n<definitions id="defs"/>\n')
+    tree = parse_xml(doc.encode(), "m.bpmn")
+    assert tree.getroot().get("id") == "defs"
+    assert tree.docinfo.doctype == ""
+
+
+def test_a_byte_order_mark_and_white_space_before_a_doctype_do_not_hide_it():
+    with pytest.raises(UnsafeXMLError, match="DOCTYPE"):
+        parse_xml("\ufeff<!-- a -->\n\t <!DOCTYPE definitions><definitions/>".encode(), "m.bpmn")

@@ -2,11 +2,18 @@
 
 Values arrive as strings (HTML forms) or JSON values (the API); they leave typed as the process
 expects them: ``long`` as int, ``boolean`` as bool, ``date`` as an ISO date string, ``enum`` as one
-of its option ids. Every field's problem is reported at once, keyed by field id.
+of its option ids, ``string`` as text. Every field's problem is reported at once, keyed by field id,
+in plain words (never Python's own error text), as a form library would.
+
+Constraints honoured: ``required``; ``min``/``max`` on ``long`` (a default range when the model gives
+none); ``minlength``/``maxlength`` on ``string``. A constraint whose config is not a whole number is a
+model error, found at deploy time; here it counts as no bound, so it never breaks a completion.
+A ``string`` field with the property ``format`` = ``codes`` holds comma-separated agency codes.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
@@ -17,13 +24,28 @@ from .errors import FormInvalid
 TRUE_WORDS = {"true", "on", "yes", "1"}
 FALSE_WORDS = {"false", "off", "no", "0", ""}
 MAX_TEXT = 20_000
+#: the range of a ``long`` field whose model sets no ``min``/``max``
+DEFAULT_MIN_LONG = -1_000_000_000
+DEFAULT_MAX_LONG = 1_000_000_000
+MAX_CODES = 30
+MAX_CODE_LENGTH = 100  # the width of the ``agency`` columns the codes end up in
+
+_INTEGER = re.compile(r"-?[0-9]+")  # ASCII only: \d and str.isdigit() also take Arabic-Indic digits and ²
+_MAX_DIGITS = 100  # longer numbers (or bounds) are out of any range; int() of thousands of digits is refused
+_CODE = re.compile(r"[a-z0-9_-]+")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
-def clean_form(fields: list[FormFieldView], raw: Mapping[str, Any]) -> dict[str, Any]:
+class _Invalid(ValueError):
+    """A value is wrong; the message is for the person who entered it."""
+
+
+def clean_form(fields: list[FormFieldView], raw: Mapping[str, Any], *, max_codes: int = MAX_CODES) -> dict[str, Any]:
     """The typed values of ``raw`` for ``fields``; raises FormInvalid with a message per bad field.
 
     Keys not in the form are ignored, so a form cannot set other process variables. A field that
     is not sent at all takes its ``defaultValue``; an unticked checkbox (not sent, or empty) is False.
+    ``max_codes`` is the most codes a ``format=codes`` field may hold.
     """
     values: dict[str, Any] = {}
     errors: dict[str, str] = {}
@@ -33,45 +55,152 @@ def clean_form(fields: list[FormFieldView], raw: Mapping[str, Any]) -> dict[str,
             given = given.strip()
         if form_field.type == "boolean" and given in (None, ""):
             given = False
-        if given in (None, ""):
-            if form_field.required:
-                errors[form_field.id] = f"Enter {form_field.label[0].lower() + form_field.label[1:]}"
-            values[form_field.id] = None
-            continue
         try:
-            values[form_field.id] = _convert(form_field, given)
-        except ValueError as error:
+            values[form_field.id] = _clean_one(form_field, given, max_codes)
+        except _Invalid as error:
             errors[form_field.id] = str(error)
     if errors:
         raise FormInvalid(errors, dict(raw))
     return values
 
 
-def _convert(form_field: FormFieldView, value: Any) -> Any:
+def _clean_one(form_field: FormFieldView, given: Any, max_codes: int) -> Any:
+    """One field's typed value, None when blank; raises _Invalid with the message to show."""
+    value = None if given in (None, "") else _convert(form_field, given, max_codes)
+    if value is None and form_field.required:
+        raise _Invalid(f"Enter {_lower_first(_name(form_field))}")
+    return value
+
+
+def _convert(form_field: FormFieldView, value: Any, max_codes: int) -> Any:
+    """The typed value of one non-blank answer; raises _Invalid with the message to show."""
     kind = form_field.type
     if kind == "long":
-        if isinstance(value, bool) or not str(value).lstrip("-").isdigit():
-            raise ValueError(f"{form_field.label} must be a whole number, like 4")
-        return int(value)
+        return _whole_number(form_field, value)
     if kind == "boolean":
-        if isinstance(value, bool):
-            return value
-        word = str(value).lower()
-        if word not in TRUE_WORDS | FALSE_WORDS:
-            raise ValueError(f"{form_field.label} must be yes or no")
-        return word in TRUE_WORDS
+        return _yes_or_no(form_field, value)
     if kind == "date":
-        try:
-            return date.fromisoformat(str(value)).isoformat()
-        except ValueError:
-            raise ValueError(f"{form_field.label} must be a real date, like 2027-03-31") from None
+        return _real_date(form_field, value)
     if kind == "enum":
-        options = [option_id for option_id, _ in form_field.options]
-        if str(value) not in options:
-            names = ", ".join(name for _, name in form_field.options)
-            raise ValueError(f"Choose one of: {names}")
-        return str(value)
-    text = str(value)
-    if len(text) > MAX_TEXT:
-        raise ValueError(f"{form_field.label} must be {MAX_TEXT} characters or fewer")
-    return text
+        return _option(form_field, value)
+    if form_field.properties.get("format") == "codes":
+        return _codes(form_field, value, max_codes)
+    return _text(form_field, value)
+
+
+def _whole_number(form_field: FormFieldView, value: Any) -> int:
+    name = _name(form_field)
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, str) and _INTEGER.fullmatch(value):
+        number = _to_int(value)
+    else:
+        raise _Invalid(f"{name} must be a whole number, like 4")
+    low, high, both_set = _range(form_field, "min", "max", DEFAULT_MIN_LONG, DEFAULT_MAX_LONG)
+    if low <= number <= high:
+        return number
+    if both_set:
+        raise _Invalid(f"{name} must be between {low:,} and {high:,}")
+    raise _Invalid(f"{name} must be {low:,} or more" if number < low else f"{name} must be {high:,} or fewer")
+
+
+def _to_int(digits: str) -> int:
+    """An ASCII integer; one with more than _MAX_DIGITS significant digits becomes ±10**_MAX_DIGITS."""
+    negative = digits.startswith("-")
+    significant = digits.lstrip("-").lstrip("0") or "0"
+    magnitude = int(significant) if len(significant) <= _MAX_DIGITS else 10 ** _MAX_DIGITS
+    return -magnitude if negative else magnitude
+
+
+def _bound(form_field: FormFieldView, constraint: str) -> int | None:
+    """A constraint's config as a whole number; None when absent or not a number (a model error)."""
+    config = form_field.constraints.get(constraint)
+    if not isinstance(config, str) or not _INTEGER.fullmatch(config.strip()):
+        return None
+    digits = config.strip()
+    return int(digits) if len(digits.lstrip("-").lstrip("0")) <= _MAX_DIGITS else None
+
+
+def _range(form_field: FormFieldView, low_name: str, high_name: str, default_low: int | None,
+           default_high: int | None) -> tuple[Any, Any, bool]:
+    """The bounds of a field, each the model's or the default; and whether the model set both."""
+    low, high = _bound(form_field, low_name), _bound(form_field, high_name)
+    if low is not None and high is not None and low > high:
+        low = high = None  # a model error: no bound rather than a field nobody can fill in
+    return (default_low if low is None else low, default_high if high is None else high,
+            low is not None and high is not None)
+
+
+def _yes_or_no(form_field: FormFieldView, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    word = value.lower() if isinstance(value, str) else None
+    if word not in TRUE_WORDS | FALSE_WORDS:
+        raise _Invalid(f"{_name(form_field)} must be yes or no")
+    return word in TRUE_WORDS
+
+
+def _real_date(form_field: FormFieldView, value: Any) -> str:
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        try:
+            return date.fromisoformat(value).isoformat()
+        except ValueError:
+            pass  # 2027-02-30 and the like
+    raise _Invalid(f"{_name(form_field)} must be a real date, like 2027-03-31")
+
+
+def _option(form_field: FormFieldView, value: Any) -> str:
+    if isinstance(value, str) and value in {option_id for option_id, _ in form_field.options}:
+        return value
+    names = ", ".join(name for _, name in form_field.options)
+    raise _Invalid(f"Choose one of: {names}" if names else f"{_name(form_field)} has no options to choose from")
+
+
+def _text(form_field: FormFieldView, value: Any) -> str:
+    name = _name(form_field)
+    if not isinstance(value, str):
+        raise _Invalid(f"{name} must be text")
+    shortest, longest, _ = _range(form_field, "minlength", "maxlength", None, MAX_TEXT)
+    if longest is not None and len(value) > longest:
+        raise _Invalid(f"{name} must be {longest:,} characters or fewer")
+    if shortest is not None and len(value) < shortest:
+        raise _Invalid(f"{name} must be {shortest:,} characters or more")
+    return value
+
+
+def _codes(form_field: FormFieldView, value: Any, max_codes: int) -> str | None:
+    """Comma-separated agency codes, lower-cased and stripped, each at most once; None if there are none."""
+    name = _name(form_field)
+    codes = [part.strip().lower() for part in _text(form_field, value).replace("\n", ",").split(",")
+             if part.strip()]
+    if len(codes) > max_codes:
+        raise _Invalid(f"{name} must have {max_codes:,} codes or fewer")
+    for code in codes:
+        if len(code) > MAX_CODE_LENGTH:
+            raise _Invalid(f"Each code in {_lower_first(name)} must be {MAX_CODE_LENGTH} characters or fewer")
+        if not _CODE.fullmatch(code):
+            raise _Invalid(f"{name} must be codes made of letters, digits, _ or -, separated by commas, "
+                           "like police, csc")
+    seen: set[str] = set()
+    for code in codes:
+        if code in seen:
+            times = codes.count(code)
+            raise _Invalid(f"{code} is listed twice" if times == 2 else f"{code} is listed {times} times")
+        seen.add(code)
+    return ", ".join(codes) or None
+
+
+def _name(form_field: FormFieldView) -> str:
+    """What messages call a field: its label without a trailing "(...)" hint, else its id."""
+    label = (form_field.label or "").strip()
+    if label.endswith(")") and " (" in label:
+        label = label[:label.rindex(" (")].strip()
+    return label or (form_field.id or "").strip() or "This field"
+
+
+def _lower_first(name: str) -> str:
+    """``Audit title`` -> ``audit title``, for "Enter ..."; ``ICB contact`` and ``QiiP decision`` stay."""
+    first_word = name.split(" ", 1)[0]
+    if first_word[1:] != first_word[1:].lower():
+        return name
+    return name[:1].lower() + name[1:]
