@@ -5,6 +5,9 @@ activity belong to that instance. SpiffWorkflow merges every instance's data bac
 so the last agency's answers (and ``agency`` itself) would leak into the main path and make the
 next multi-instance activity fail ("input item agency already exists"). Here nothing is merged;
 the app records each agency's answers from its own task rows.
+
+The collection is checked before any instance is made: a list (or dict) of at most
+``EngineLimits.max_instances`` items, so a form value of 10,000 agencies cannot make 10,000 tasks.
 """
 
 from __future__ import annotations
@@ -17,9 +20,28 @@ from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import (
 )
 from SpiffWorkflow.task import Task
 
+from .budget import current_limits
+from .errors import ScriptRuntimeError
+
 
 class _InstanceLocalData(MultiInstanceTask):
     """Sits under the parallel/sequential mixins (which decide when the loop is done) in the MRO."""
+
+    def _update_hook(self, my_task: Task) -> object:
+        """Check the collection, then let SpiffWorkflow make the instances."""
+        if self.data_input is not None and self.data_input.exists(my_task):
+            collection = self.data_input.get(my_task)
+            limit = current_limits().max_instances
+            problem = None
+            if not isinstance(collection, list | dict):
+                problem = f"is {type(collection).__name__}, not a list"
+            elif len(collection) > limit:
+                problem = f"has {len(collection):,} items; one activity may have at most {limit} instances"
+            if problem:
+                name = self.bpmn_name or self.bpmn_id
+                raise ScriptRuntimeError(f"the collection '{self.data_input.bpmn_id}' of '{name}' ({self.bpmn_id}) "
+                                         f"{problem}", self.bpmn_id, self.bpmn_name)
+        return super()._update_hook(my_task)
 
     def merge_child(self, workflow: object, child: Task) -> None:
         """Mark the instance merged without copying its data into the parent."""

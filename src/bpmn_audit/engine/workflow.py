@@ -1,8 +1,14 @@
 """A running audit as the rest of the app sees it: start, list user tasks, complete, fire timers.
 
 :class:`RunningAudit` wraps a SpiffWorkflow ``BpmnWorkflow`` and returns plain views and events, so
-services never touch SpiffWorkflow objects. Every SpiffWorkflow or script error is wrapped in one of
-the engine's own errors.
+services never touch SpiffWorkflow objects. Every failure, whatever its type, comes out as a
+:class:`ScriptRuntimeError` naming the element, in plain English.
+
+Each engine run (a start, a completion, a timer sweep) runs under the caller's :class:`EngineLimits`:
+at most ``run_steps`` automatic steps (a loop with no wait state is stopped, not run for ever), every
+evaluation inside its own budget (see budget.py), process data checked after every script and
+decision (see data_rules.py), and the task tree kept shallower than SpiffWorkflow's task iterator can
+follow (it silently stops at depth 1000, so a deeper instance would look completed while work is left).
 """
 
 from __future__ import annotations
@@ -17,13 +23,25 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
     TimerEventDefinition,
 )
+from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptEngineTask
 from SpiffWorkflow.camunda.specs.user_task import UserTask
+from SpiffWorkflow.dmn.specs.business_rule_task_mixin import BusinessRuleTaskMixin
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
-from .errors import ScriptRuntimeError, TaskNotReadyError
+from .budget import limits_in_force
+from .data_rules import DataRuleError, check_data
+from .errors import EngineError, ScriptRuntimeError, TaskNotReadyError, plain_reason
+from .limits import DEFAULT_LIMITS, EngineLimits
 from .serializer import dump_state, load_workflow, new_workflow
+
+#: SpiffWorkflow's task iterator stops descending at this depth (TaskIterator's max_depth)
+ENGINE_DEPTH = 1000
+#: refuse to go on well before it: a deeper tree would hide ready tasks from the engine
+SAFE_DEPTH = ENGINE_DEPTH - 50
+#: task specs whose output is computed by model code, so their data is checked after they run
+_COMPUTING_SPECS = (ScriptEngineTask, BusinessRuleTaskMixin)
 
 
 @dataclass
@@ -97,26 +115,47 @@ def parse_utc(value: str) -> datetime:
 class RunningAudit:
     """One process instance in memory, between a load and a save."""
 
-    def __init__(self, workflow: BpmnWorkflow):
+    def __init__(self, workflow: BpmnWorkflow, limits: EngineLimits = DEFAULT_LIMITS):
         self.workflow = workflow
+        self.limits = limits
         self.events: list[EngineEvent] = []
+        self._steps = 0
+        self._current: Task | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------------------
     @classmethod
-    def start(cls, spec_blob: bytes) -> RunningAudit:
-        """A new instance of the deployment's process, run up to its first wait state."""
-        audit = cls(new_workflow(spec_blob))
+    def start(cls, spec_blob: bytes, limits: EngineLimits = DEFAULT_LIMITS,
+              data: dict[str, Any] | None = None) -> RunningAudit:
+        """A new instance of the deployment's process with start ``data``, run up to its first wait state.
+
+        Raises ScriptRuntimeError if the data breaks the data rules or the process fails on its way.
+        """
+        audit = cls(new_workflow(spec_blob), limits)
+        if data:
+            try:
+                check_data(data, limits)
+            except DataRuleError as error:
+                raise ScriptRuntimeError(f"the start data cannot be used: {error}") from None
+            start = next(task for task in audit.workflow.get_tasks(state=TaskState.READY))
+            start.data.update(data)
         audit._run_engine()
         return audit
 
     @classmethod
-    def load(cls, spec_blob: bytes, state_blob: bytes) -> RunningAudit:
+    def load(cls, spec_blob: bytes, state_blob: bytes, limits: EngineLimits = DEFAULT_LIMITS) -> RunningAudit:
         """An instance restored from its saved state."""
-        return cls(load_workflow(spec_blob, state_blob))
+        return cls(load_workflow(spec_blob, state_blob), limits)
 
     def dump(self) -> bytes:
-        """The instance's state as bytes to save (without the spec)."""
-        return dump_state(self.workflow)
+        """The instance's state as bytes to save (without the spec).
+
+        Data is checked as the process runs, so this fails only if something slipped past the checks;
+        it then says so rather than raising the serializer's own error.
+        """
+        try:
+            return dump_state(self.workflow)
+        except (TypeError, ValueError, RecursionError, OverflowError) as error:
+            raise ScriptRuntimeError(f"the audit's state could not be saved: {plain_reason(error)}") from error
 
     @property
     def is_completed(self) -> bool:
@@ -134,24 +173,22 @@ class RunningAudit:
     # -- user tasks ------------------------------------------------------------------------------------------
     def user_tasks(self) -> list[UserTaskView]:
         """Every ready user task, in a stable order."""
-        views = [self._view(task) for task in self.workflow.get_tasks(state=TaskState.READY, manual=True)
-                 if isinstance(task.task_spec, UserTask)]
+        with limits_in_force(self.limits):
+            views = [self._view(task) for task in self.workflow.get_tasks(state=TaskState.READY, manual=True)
+                     if isinstance(task.task_spec, UserTask)]
         return sorted(views, key=lambda view: (view.bpmn_id, view.agency or "", view.task_id))
 
     def user_task(self, task_id: str) -> UserTaskView:
         """One ready user task; raises TaskNotReadyError if it is not (or no longer) ready."""
-        return self._view(self._ready_user_task(task_id))
+        with limits_in_force(self.limits):
+            return self._view(self._ready_user_task(task_id))
 
     def complete(self, task_id: str, data: dict[str, Any]) -> list[EngineEvent]:
         """Complete a ready user task with its form data and run on to the next wait state."""
         task = self._ready_user_task(task_id)
         task.data.update(data)
         self.events = []
-        try:
-            task.run()
-        except SpiffWorkflowException as error:
-            raise ScriptRuntimeError(_describe(error)) from error
-        self._run_engine()
+        self._run_engine(first=task.run)
         return self.events
 
     # -- timers ----------------------------------------------------------------------------------------------
@@ -164,11 +201,15 @@ class RunningAudit:
                 continue
             spec = task.task_spec
             try:
-                due_at = self._timer_due(task, definition)
-            except (SpiffWorkflowException, TypeError, ValueError) as error:
-                raise ScriptRuntimeError(f"the timer '{spec.bpmn_id}' has no usable time: {error}") from error
+                with limits_in_force(self.limits):
+                    due_at = self._timer_due(task, definition)
+            except ScriptRuntimeError:
+                raise
+            except Exception as error:
+                raise ScriptRuntimeError(f"the timer of {_label(spec)} has no usable time: {plain_reason(error)}",
+                                         spec.bpmn_id, spec.bpmn_name) from error
             views.append(TimerView(str(task.id), spec.bpmn_id, spec.bpmn_name or spec.bpmn_id, due_at,
-                                   task.data.get("agency"), (spec.extensions or {}).get("phase")))
+                                   _agency_of(task), (spec.extensions or {}).get("phase")))
         return sorted(views, key=lambda view: (view.due_at, view.bpmn_id))
 
     def fire_due_timers(self) -> list[EngineEvent]:
@@ -178,23 +219,30 @@ class RunningAudit:
         return self.events
 
     # -- internals -------------------------------------------------------------------------------------------
-    def _run_engine(self) -> None:
-        """Run every automatic task, firing due timers, until only people or the clock can move it on.
+    def _run_engine(self, first: Any = None) -> None:
+        """Run ``first`` (a user task's completion), then every automatic task, firing due timers, until
+        only people or the clock can move the instance on.
 
         SpiffWorkflow refreshes timers at the end of ``do_engine_steps``, so a timer that fires there
         leaves its follow-on tasks ready for the next round: keep going until nothing automatic is ready.
+        Raises ScriptRuntimeError, naming the element, for anything that goes wrong on the way.
         """
         waiting = {timer.task_id: timer for timer in self.timers()}
+        self._steps, self._current = 0, None
         try:
-            self.workflow.refresh_timers()
-            while True:
-                self.workflow.do_engine_steps(did_complete_task=self._record)
-                if not any(not task.task_spec.manual for task in self.workflow.get_tasks(state=TaskState.READY)):
-                    break
-        except SpiffWorkflowException as error:
-            raise ScriptRuntimeError(_describe(error)) from error
-        except (TypeError, ValueError, KeyError) as error:  # e.g. a timer whose value is not a date
-            raise ScriptRuntimeError(f"the process could not go on: {error!r}") from error
+            with limits_in_force(self.limits):
+                if first is not None:
+                    first()
+                self.workflow.refresh_timers()
+                while True:
+                    self.workflow.do_engine_steps(will_complete_task=self._before_step,
+                                                  did_complete_task=self._after_step)
+                    if not any(not task.task_spec.manual
+                               for task in self.workflow.get_tasks(state=TaskState.READY)):
+                        break
+        except Exception as error:
+            raise self._failure(error) from error
+        self._check_depth()
         fired = []
         for task_id, timer in waiting.items():
             task = self.workflow.get_task_from_id(UUID(task_id))
@@ -206,17 +254,59 @@ class RunningAudit:
             self.events.append(EngineEvent("process_completed", self.workflow.spec.name,
                                            self.workflow.spec.description or self.workflow.spec.name))
 
-    def _record(self, task: Task) -> None:
-        """Note the automatic steps worth a line in the audit's history."""
+    def _before_step(self, task: Task) -> None:
+        """Count the step against the run's budget: a loop with no wait state ends here."""
+        self._current = task
+        self._steps += 1
+        if self._steps > self.limits.run_steps:
+            raise ScriptRuntimeError(
+                f"the process ran more than {self.limits.run_steps:,} automatic steps without waiting for a "
+                f"person or a timer, last at {_label(task.task_spec)}: is there a loop with no wait state?",
+                task.task_spec.bpmn_id, task.task_spec.bpmn_name)
+
+    def _after_step(self, task: Task) -> None:
+        """Check what model code computed, and note the steps worth a line in the audit's history."""
         spec = task.task_spec
         extensions = getattr(spec, "extensions", {}) or {}
         name = spec.bpmn_name or spec.bpmn_id
+        if isinstance(spec, _COMPUTING_SPECS):
+            try:
+                check_data(task.data, self.limits)
+            except DataRuleError as error:
+                raise ScriptRuntimeError(f"after {_label(spec)}, {error}", spec.bpmn_id, spec.bpmn_name) from None
         if extensions.get("notify"):
-            self.events.append(EngineEvent("notification", spec.bpmn_id, name, task.data.get("agency"),
+            self.events.append(EngineEvent("notification", spec.bpmn_id, name, _agency_of(task),
                                            {"notify": extensions["notify"], "phase": extensions.get("phase")}))
-        elif spec.__class__.__name__ in ("ScriptTask", "BusinessRuleTask"):
-            self.events.append(EngineEvent("automatic_task", spec.bpmn_id, name, task.data.get("agency"),
+        elif isinstance(spec, _COMPUTING_SPECS):
+            self.events.append(EngineEvent("automatic_task", spec.bpmn_id, name, _agency_of(task),
                                            {"phase": extensions.get("phase")}))
+
+    def _failure(self, error: Exception) -> ScriptRuntimeError:
+        """Whatever went wrong in a run, as one ScriptRuntimeError naming the element where known."""
+        cause: BaseException | None = error
+        while cause is not None:  # SpiffWorkflow wraps errors in its own; ours may be inside
+            if isinstance(cause, ScriptRuntimeError):
+                return cause
+            cause = getattr(cause, "exception", None) or cause.__cause__ or cause.__context__
+        task = getattr(error, "task", None) or self._current
+        spec = task.task_spec if task is not None else None
+        where = f" at {_label(spec)}" if spec is not None else ""
+        reason = str(error) if isinstance(error, SpiffWorkflowException | EngineError) else plain_reason(error)
+        return ScriptRuntimeError(f"the process could not go on{where}: {reason}",
+                                  getattr(spec, "bpmn_id", None), getattr(spec, "bpmn_name", None))
+
+    def _check_depth(self) -> None:
+        """Refuse to go on with a task tree deeper than SpiffWorkflow's iterator follows."""
+        for tree in [self.workflow, *self.workflow.subprocesses.values()]:
+            stack = [(tree.task_tree, 1)]
+            while stack:
+                task, depth = stack.pop()
+                if depth > SAFE_DEPTH:
+                    raise ScriptRuntimeError(
+                        f"the process has run {depth} steps deep, near the {ENGINE_DEPTH} the engine can follow, "
+                        f"at {_label(task.task_spec)}: a loop has gone round too many times",
+                        task.task_spec.bpmn_id, task.task_spec.bpmn_name)
+                stack.extend((child, depth + 1) for child in task.children)
 
     def _ready_user_task(self, task_id: str) -> Task:
         try:
@@ -243,16 +333,15 @@ class RunningAudit:
         if extensions.get("camunda:dueDate"):
             try:
                 due_at = parse_utc(self.workflow.script_engine.evaluate(task, extensions["camunda:dueDate"]))
-            except (SpiffWorkflowException, ValueError, TypeError):
+            except (ScriptRuntimeError, ValueError, TypeError):
                 due_at = None  # deploy-time validation checks the expression; data may still lack it
-        priority = extensions.get("camunda:priority")
         return UserTaskView(
             task_id=str(task.id), bpmn_id=spec.bpmn_id, name=spec.bpmn_name or spec.bpmn_id, lane=spec.lane,
             phase=extensions.get("phase"), candidate_groups=_csv(extensions.get("camunda:candidateGroups")),
             candidate_users=_csv(extensions.get("camunda:candidateUsers")),
             assignee=extensions.get("camunda:assignee"), due_at=due_at,
-            priority=int(priority) if priority and str(priority).isdigit() else None,
-            agency=task.data.get("agency"), documentation=spec.documentation,
+            priority=_priority(extensions.get("camunda:priority")),
+            agency=_agency_of(task), documentation=spec.documentation,
             form=[_field_view(f) for f in spec.form.fields] if spec.form else [])
 
 
@@ -269,9 +358,31 @@ def _field_view(form_field: Any) -> FormFieldView:
         properties={prop.id: prop.value for prop in form_field.properties})
 
 
-def _describe(error: SpiffWorkflowException) -> str:
-    """SpiffWorkflow's message with the element it happened at."""
-    task = getattr(error, "task", None)
-    where = f" at '{task.task_spec.bpmn_id}'" if task is not None else ""
-    notes = "; ".join(getattr(error, "__notes__", []) or [])
-    return f"{error}{where}" + (f" ({notes})" if notes else "")
+def _label(spec: Any) -> str:
+    """How an element is named in messages: its name and id."""
+    bpmn_id = getattr(spec, "bpmn_id", None) or getattr(spec, "name", "?")
+    name = getattr(spec, "bpmn_name", None)
+    return f"'{name}' ({bpmn_id})" if name and name != bpmn_id else f"'{bpmn_id}'"
+
+
+#: the largest priority a task may have (a database integer)
+MAX_PRIORITY = 2**31 - 1
+
+
+def _priority(value: str | None) -> int | None:
+    """``camunda:priority`` as a number, if it is a sane whole number (deploy checks literal values)."""
+    text = str(value or "").strip()
+    if text.isascii() and text.isdigit() and int(text) <= MAX_PRIORITY:
+        return int(text)
+    return None
+
+
+def _agency_of(task: Task) -> str | None:
+    """The agency a per-agency task belongs to (the ``agency`` element variable), which must be a code."""
+    agency = task.data.get("agency")
+    if agency is None or (isinstance(agency, str) and 0 < len(agency) <= 100):
+        return agency
+    raise ScriptRuntimeError(
+        f"{_label(task.task_spec)} is for the agency {agency!r:.40}, which is not an agency code: the collection "
+        "it comes from must hold agency codes (text such as 'police')",
+        task.task_spec.bpmn_id, task.task_spec.bpmn_name)
