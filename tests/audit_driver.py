@@ -68,9 +68,9 @@ class AuditDriver:
             tasks.complete_task(task.id, self.person_for(task), values if values is not None else ANSWERS[bpmn_id])
 
     def data(self) -> dict:
-        from bpmn_audit.services.persistence import load_audit
+        from bpmn_audit.services.persistence import engine_limits, load_audit
 
-        return load_audit(db.session.get(ProcessInstance, self.instance_id)).data
+        return load_audit(db.session.get(ProcessInstance, self.instance_id), engine_limits()).data
 
     def through_notice(self, clock) -> None:
         """Confirm leads, nominate, collate, brief, and let the notice period end."""

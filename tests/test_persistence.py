@@ -13,7 +13,7 @@ from audit_driver import AuditDriver
 from bpmn_audit.engine.serializer import LIBRARY_VERSION, SERIALIZER_VERSION
 from bpmn_audit.models import Deployment, HistoryEvent, ProcessInstance, ProcessSpec, db
 from bpmn_audit.services import deployments
-from bpmn_audit.services.persistence import load_audit
+from bpmn_audit.services.persistence import engine_limits, load_audit
 from conftest import LAUNCH, PROCESSES, both_backends
 
 
@@ -32,9 +32,9 @@ def test_state_is_stored_without_the_spec_and_restores_unchanged(app, people, de
     assert len(instance.state) < 20_000  # a running 3-agency audit, compressed
 
     # mid-run: load, save, load again: nothing changes
-    audit = load_audit(instance)
+    audit = load_audit(instance, engine_limits())
     assert audit.dump() == instance.state
-    again = load_audit(instance)
+    again = load_audit(instance, engine_limits())
     assert [t.task_id for t in again.user_tasks()] == [t.task_id for t in audit.user_tasks()]
     assert again.data == audit.data
     assert [(t.bpmn_id, t.due_at) for t in again.timers()] == [(t.bpmn_id, t.due_at) for t in audit.timers()]

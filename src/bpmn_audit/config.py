@@ -42,9 +42,20 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "PROCESSES_DIR": env("BPMN_AUDIT_PROCESSES_DIR", str(Path(__file__).resolve().parents[2] / "processes")),
         # lane name -> group, for user tasks without camunda:candidateGroups (a JSON object)
         "LANE_GROUPS": json.loads(env("BPMN_AUDIT_LANE_GROUPS", "null")) or DEFAULT_LANE_GROUPS,
-        # how long a timer worker holds a job before another worker may take it over
+        # how long a timer worker holds an audit before another worker may take it over
         "TIMER_LOCK_SECONDS": int(env("BPMN_AUDIT_TIMER_LOCK_SECONDS", "300")),
         "TIMER_BATCH_SIZE": int(env("BPMN_AUDIT_TIMER_BATCH_SIZE", "50")),
+        # a timer firing that fails is tried this many times in all, waiting RETRY_SECONDS, then twice
+        # that, and so on, before it becomes an incident for an admin to retry
+        "TIMER_MAX_ATTEMPTS": int(env("BPMN_AUDIT_TIMER_MAX_ATTEMPTS", "3")),
+        "TIMER_RETRY_SECONDS": int(env("BPMN_AUDIT_TIMER_RETRY_SECONDS", "60")),
+        # budgets for model code and bounds on process data (engine/limits.py has the rest)
+        "SCRIPT_SECONDS": float(env("BPMN_AUDIT_SCRIPT_SECONDS", "2")),
+        "ENGINE_STEPS": int(env("BPMN_AUDIT_ENGINE_STEPS", "1000")),
+        "DATA_BYTES": int(env("BPMN_AUDIT_DATA_BYTES", "1000000")),
+        "MAX_INSTANCES": int(env("BPMN_AUDIT_MAX_INSTANCES", "100")),
+        # most agencies a list-of-codes form field (the audit's agencies) may hold
+        "MAX_AGENCIES": int(env("BPMN_AUDIT_MAX_AGENCIES", "30")),
         # retries of a task completion that lost an optimistic-lock race
         "COMPLETE_RETRIES": int(env("BPMN_AUDIT_COMPLETE_RETRIES", "3")),
         "MAX_CONTENT_LENGTH": int(env("BPMN_AUDIT_MAX_UPLOAD_BYTES", str(5 * 1024 * 1024))),

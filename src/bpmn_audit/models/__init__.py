@@ -4,10 +4,11 @@ from .base import db
 from .deployment import Deployment, DeploymentFile, ProcessSpec
 from .history import HistoryEvent
 from .identity import User
+from .incident import Incident
 from .instance import ProcessInstance
 from .task import HumanTask
 from .timer import TimerJob
 from .tracker import TrackerAction
 
-__all__ = ["db", "Deployment", "DeploymentFile", "ProcessSpec", "HistoryEvent", "User", "ProcessInstance",
+__all__ = ["db", "Deployment", "DeploymentFile", "ProcessSpec", "HistoryEvent", "Incident", "User", "ProcessInstance",
            "HumanTask", "TimerJob", "TrackerAction"]

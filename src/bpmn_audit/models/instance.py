@@ -1,10 +1,11 @@
-"""Process instances: one running (or finished) audit and its compressed workflow state."""
+"""Process instances: one running (or finished) audit, its compressed workflow state, and the lock a
+timer worker holds while it fires the instance's due timers (with its failed attempts and backoff)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, LargeBinary, String
+from sqlalchemy import ForeignKey, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import UTCDateTime, db, utcnow
@@ -30,6 +31,13 @@ class ProcessInstance(db.Model):
     started_by: Mapped[str | None] = mapped_column(String(200))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The automatic work of an instance (its due timers) is taken by one worker at a time.
+    lock_owner: Mapped[str | None] = mapped_column(String(200))
+    lock_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Failed attempts at that work since it last succeeded, and when the next may start (backoff).
+    failed_attempts: Mapped[int] = mapped_column(default=0)
+    retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
     deployment: Mapped[Deployment] = relationship()
 
     __mapper_args__ = {"version_id_col": version}

@@ -36,3 +36,17 @@ class FormInvalid(ServiceError):
         self.errors = errors
         self.values = values or {}
         super().__init__("; ".join(f"{field}: {message}" for field, message in errors.items()))
+
+
+class ProcessFailed(ServiceError):
+    """The process could not go on (a script, a timer or the engine failed); nothing was saved.
+
+    ``element_id`` and ``element_name`` say where, when known.
+    """
+
+    status = 422
+
+    def __init__(self, message: str, element_id: str | None = None, element_name: str | None = None):
+        super().__init__(message)
+        self.element_id = element_id
+        self.element_name = element_name

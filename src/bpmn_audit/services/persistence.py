@@ -12,6 +12,7 @@ from datetime import date
 from flask import current_app
 from sqlalchemy import select
 
+from ..engine.limits import EngineLimits
 from ..engine.serializer import LIBRARY_VERSION, SERIALIZER_VERSION
 from ..engine.workflow import EngineEvent, RunningAudit, UserTaskView
 from ..models import HistoryEvent, HumanTask, ProcessInstance, TimerJob, TrackerAction, db
@@ -20,9 +21,14 @@ from ..models.instance import COMPLETED
 from ..models.task import CANCELLED, OPEN
 
 
-def load_audit(instance: ProcessInstance) -> RunningAudit:
-    """The instance's workflow, deserialized against its deployment's spec."""
-    return RunningAudit.load(instance.deployment.spec.blob, instance.state)
+def engine_limits() -> EngineLimits:
+    """The engine's limits from the app's settings; each public service reads them once, at its edge."""
+    return EngineLimits.from_settings(current_app.config)
+
+
+def load_audit(instance: ProcessInstance, limits: EngineLimits) -> RunningAudit:
+    """The instance's workflow, deserialized against its deployment's spec, to run under ``limits``."""
+    return RunningAudit.load(instance.deployment.spec.blob, instance.state, limits)
 
 
 def save_audit(instance: ProcessInstance, audit: RunningAudit, events: list[EngineEvent],

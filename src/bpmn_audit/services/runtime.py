@@ -1,37 +1,56 @@
-"""Running audits (Camunda's RuntimeService): start one, find one, list them."""
+"""Running audits (Camunda's RuntimeService): start one, find one, list them, describe one."""
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from ..engine.errors import ScriptRuntimeError
 from ..engine.serializer import LIBRARY_VERSION, SERIALIZER_VERSION
 from ..engine.workflow import RunningAudit
-from ..models import ProcessInstance, User, db
+from ..models import HumanTask, Incident, ProcessInstance, TimerJob, User, db
+from ..models.task import OPEN
 from .deployments import latest_deployment
-from .errors import Forbidden, NotFound
-from .persistence import record_event, save_audit
+from .errors import Forbidden, NotFound, ProcessFailed
+from .persistence import engine_limits, record_event, save_audit
 from .transaction import transaction
 
+log = logging.getLogger(__name__)
 AUDIT_PROCESS = "multi_agency_audit"
 STARTERS = {"business_unit", "admin"}
+STATUSES = ("running", "completed")
+MAX_LIST = 500
 
 
-def start_audit(user: User, process_key: str = AUDIT_PROCESS) -> ProcessInstance:
-    """Start a new audit on the latest deployed version of ``process_key``.
+def start_audit(user: User, process_key: str = AUDIT_PROCESS, data: dict[str, Any] | None = None) -> ProcessInstance:
+    """Start a new audit on the latest deployed version of ``process_key``, with start ``data``.
 
-    Needs: business_unit or admin. Raises NotFound if the process was never deployed.
+    Needs: business_unit or admin. Raises NotFound if the process was never deployed, and
+    ProcessFailed (naming the element) if the process fails before its first wait state; nothing is
+    stored then.
     """
     if not STARTERS.intersection(user.groups or []):
         raise Forbidden("only the Business Unit can start an audit")
     deployment = latest_deployment(process_key)
-    with transaction():
-        audit = RunningAudit.start(deployment.spec.blob)
-        instance = ProcessInstance(deployment_id=deployment.id, process_key=process_key, state=b"",
-                                   serializer_version=SERIALIZER_VERSION, library_version=LIBRARY_VERSION,
-                                   started_by=user.username, deployment=deployment)
-        db.session.add(instance)
-        db.session.flush()  # the projections need the instance id
-        record_event(instance, "process_started", process_key, deployment.name, actor=user.username,
-                     detail={"version": deployment.version})
-        save_audit(instance, audit, audit.events, user.username)
+    try:
+        with transaction():
+            audit = RunningAudit.start(deployment.spec.blob, engine_limits(), data)
+            instance = ProcessInstance(deployment_id=deployment.id, process_key=process_key, state=b"",
+                                       serializer_version=SERIALIZER_VERSION, library_version=LIBRARY_VERSION,
+                                       started_by=user.username, deployment=deployment)
+            db.session.add(instance)
+            db.session.flush()  # the projections need the instance id
+            record_event(instance, "process_started", process_key, deployment.name, actor=user.username,
+                         detail={"version": deployment.version})
+            save_audit(instance, audit, audit.events, user.username)
+    except ScriptRuntimeError as error:
+        log.warning("starting %s version %s for %s failed: %s", process_key, deployment.version, user.username,
+                    error)
+        raise ProcessFailed(f"the audit could not be started: {error}", error.element_id,
+                            error.element_name) from error
     return instance
 
 
@@ -41,3 +60,37 @@ def get_instance(instance_id: int) -> ProcessInstance:
     if instance is None:
         raise NotFound(f"there is no audit {instance_id}")
     return instance
+
+
+def list_instances(status: str | None = None, limit: int = MAX_LIST) -> list[ProcessInstance]:
+    """Audits, newest first, optionally only those with ``status`` (running, completed, or "incident")."""
+    query = select(ProcessInstance).order_by(ProcessInstance.id.desc()).limit(min(limit, MAX_LIST))
+    if status == "incident":
+        query = query.where(ProcessInstance.id.in_(select(Incident.instance_id).where(Incident.resolved_at.is_(None))))
+    elif status is not None:
+        if status not in STATUSES:
+            raise NotFound(f"there is no status '{status}'; use one of {', '.join((*STATUSES, 'incident'))}")
+        query = query.where(ProcessInstance.status == status)
+    return list(db.session.scalars(query))
+
+
+@dataclass
+class InstanceSummary:
+    """One audit as an operator sees it: its row, open tasks, waiting timers and open incidents."""
+
+    instance: ProcessInstance
+    open_tasks: list[HumanTask]
+    timers: list[TimerJob]
+    incidents: list[Incident]
+
+
+def describe_instance(instance_id: int) -> InstanceSummary:
+    """What an audit is waiting for and what is wrong with it, from the projections (no workflow load)."""
+    instance = get_instance(instance_id)
+    tasks = db.session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id, HumanTask.status == OPEN)
+                               .order_by(HumanTask.due_at, HumanTask.id)).all()
+    timers = db.session.scalars(select(TimerJob).where(TimerJob.instance_id == instance_id)
+                                .order_by(TimerJob.due_at, TimerJob.id)).all()
+    incidents = db.session.scalars(select(Incident).where(Incident.instance_id == instance_id,
+                                                          Incident.resolved_at.is_(None)).order_by(Incident.id)).all()
+    return InstanceSummary(instance, list(tasks), list(timers), list(incidents))

@@ -9,6 +9,7 @@ if the task itself was completed meanwhile, the caller gets a Conflict.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
@@ -16,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..engine.errors import ScriptRuntimeError, TaskNotReadyError
+from ..engine.limits import EngineLimits
 from ..models import HumanTask, User, db
 from ..models.base import utcnow
 from ..models.instance import RUNNING
@@ -23,7 +25,11 @@ from ..models.task import COMPLETED, OPEN
 from .errors import Conflict, FormInvalid, NotFound
 from .forms import clean_form
 from .identity import can_work_on
-from .persistence import load_audit, record_event, save_audit
+from .persistence import engine_limits, load_audit, record_event, save_audit
+from .transaction import transaction
+
+#: the key of FormInvalid's errors under which a failure of the process itself is reported
+PROCESS_KEY = "_process"
 
 log = logging.getLogger(__name__)
 
@@ -49,22 +55,43 @@ def complete_task(task_id: int, user: User, form: dict[str, Any]) -> HumanTask:
 
     Raises NotFound (no such task for this user), Conflict (already completed, or the audit kept
     changing under us) and FormInvalid (wrong values, or values the process could not go on with,
-    under the key ``_process``; nothing is saved either way).
+    under the key ``_process``; nothing is saved either way, and a process failure is written to
+    the audit's history for admins).
     """
-    retries = current_app.config["COMPLETE_RETRIES"]
-    for _attempt in range(retries + 1):
+    config = current_app.config
+    settings = _Settings(engine_limits(), config["MAX_AGENCIES"])
+    for _attempt in range(config["COMPLETE_RETRIES"] + 1):
         try:
-            return _complete_once(task_id, user, form)
+            return _complete_once(task_id, user, form, settings)
         except StaleDataError:
             db.session.rollback()
             log.info("task %s: another save of the audit won the race; retrying on fresh state", task_id)
+        except FormInvalid as error:
+            db.session.rollback()
+            if PROCESS_KEY in error.errors:
+                _record_failure(task_id, user, error.errors[PROCESS_KEY])
+            raise
         except Exception:
             db.session.rollback()
             raise
     raise Conflict("the audit was changed by others too often while saving; try again")
 
 
-def _complete_once(task_id: int, user: User, form: dict[str, Any]) -> HumanTask:
+@dataclass(frozen=True)
+class _Settings:
+    limits: EngineLimits
+    max_codes: int
+
+
+def _record_failure(task_id: int, user: User, message: str) -> None:
+    """Write a failed completion to the audit's history (the completion itself was rolled back)."""
+    task = db.session.get(HumanTask, task_id)
+    with transaction():
+        record_event(task.instance, "task_failed", task.bpmn_id, task.name, agency=task.agency,
+                     actor=user.username, detail={"task_id": task.id, "message": message})
+
+
+def _complete_once(task_id: int, user: User, form: dict[str, Any], settings: _Settings) -> HumanTask:
     task = db.session.get(HumanTask, task_id, populate_existing=True)
     if task is None or not can_work_on(user, task):
         raise NotFound(f"there is no task {task_id} for you")
@@ -74,22 +101,22 @@ def _complete_once(task_id: int, user: User, form: dict[str, Any]) -> HumanTask:
     db.session.refresh(instance)
     if instance.status != RUNNING:
         raise Conflict(f"the audit is {instance.status}")
-    audit = load_audit(instance)
+    audit = load_audit(instance, settings.limits)
     try:
-        values = clean_form(audit.user_task(task.engine_task_id).form, form)
+        values = clean_form(audit.user_task(task.engine_task_id).form, form, max_codes=settings.max_codes)
         events = audit.complete(task.engine_task_id, values)
+        task.status = COMPLETED
+        task.completed_at = utcnow()
+        task.completed_by = user.username
+        task.form_data = values
+        db.session.flush()
+        record_event(instance, "task_completed", task.bpmn_id, task.name, agency=task.agency,
+                     actor=user.username, detail={"task_id": task.id, "phase": task.phase})
+        save_audit(instance, audit, events, user.username)
     except TaskNotReadyError as error:
         raise Conflict(f"'{task.name}' is no longer waiting to be done") from error
     except ScriptRuntimeError as error:
-        raise FormInvalid({"_process": f"The process could not go on with these answers: {error}"},
+        raise FormInvalid({PROCESS_KEY: f"The process could not go on with these answers: {error}"},
                           form) from error
-    task.status = COMPLETED
-    task.completed_at = utcnow()
-    task.completed_by = user.username
-    task.form_data = values
-    db.session.flush()
-    record_event(instance, "task_completed", task.bpmn_id, task.name, agency=task.agency, actor=user.username,
-                 detail={"task_id": task.id, "phase": task.phase})
-    save_audit(instance, audit, events, user.username)
     db.session.commit()
     return task
