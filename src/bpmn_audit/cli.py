@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import tempfile
 from datetime import datetime
@@ -105,6 +106,119 @@ def create_user_command(username: str, name: str, groups: tuple[str, ...], agenc
     except (ValueError, ServiceError) as error:
         raise click.ClickException(str(error)) from error
     click.echo(f"created {username}")
+
+
+@main.group("instances")
+def instances_group() -> None:
+    """Audits (process instances): start, list, show, retry."""
+
+
+@instances_group.command("start")
+@click.argument("process_key")
+@click.option("--as", "username", required=True, help="Who starts it (a business_unit or admin user).")
+@click.option("--data", "data_json", default=None, help='Start data as a JSON object, e.g. \'{"title": "Neglect"}\'.')
+@with_appcontext
+def instances_start(process_key: str, username: str, data_json: str | None) -> None:
+    """Start an audit on the latest version of PROCESS_KEY and print its id."""
+    from .services import identity, runtime
+
+    data = _json_object(data_json)
+    try:
+        instance = runtime.start_audit(identity.get_user(username), process_key, data)
+    except ServiceError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(instance.id)
+
+
+def _json_object(text: str | None) -> dict | None:
+    if text is None:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError as error:
+        raise click.ClickException(f"--data is not valid JSON: {error.msg} (character {error.pos})") from None
+    if not isinstance(value, dict):
+        raise click.ClickException("--data must be a JSON object, like '{\"title\": \"Neglect\"}'")
+    return value
+
+
+@instances_group.command("list")
+@click.option("--status", default=None, help="running, completed, or incident (audits with an open incident).")
+@with_appcontext
+def instances_list(status: str | None) -> None:
+    """List audits, newest first."""
+    from .services import runtime
+
+    try:
+        instances = runtime.list_instances(status)
+    except ServiceError as error:
+        raise click.ClickException(str(error)) from error
+    if not instances:
+        click.echo("no audits")
+    for instance in instances:
+        flag = "  INCIDENT" if runtime.describe_instance(instance.id).incidents else ""
+        click.echo(f"{instance.id:>6}  {instance.status:<9}  {instance.process_key} v{instance.deployment.version}  "
+                   f"{_local(instance.started_at)}  {instance.title or ''}{flag}".rstrip())
+
+
+@instances_group.command("show")
+@click.argument("instance_id", type=int)
+@with_appcontext
+def instances_show(instance_id: int) -> None:
+    """Show an audit: status, open tasks, waiting timers and incidents."""
+    from .services import runtime
+
+    try:
+        summary = runtime.describe_instance(instance_id)
+    except ServiceError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo("\n".join(format_summary(summary)))
+
+
+def format_summary(summary: object) -> list[str]:
+    """An audit's summary as lines of text."""
+    instance = summary.instance
+    lines = [f"Audit {instance.id}: {instance.title or instance.process_key} "
+             f"({instance.process_key} version {instance.deployment.version})",
+             f"Status: {instance.status}; started {_local(instance.started_at)} by {instance.started_by or '-'}"]
+    if instance.failed_attempts:
+        retry = f"; next attempt {_local(instance.retry_at)}" if instance.retry_at else ""
+        lines.append(f"Failed attempts: {instance.failed_attempts}{retry}; last error: {instance.last_error}")
+    lines.append(f"Open tasks ({len(summary.open_tasks)}):")
+    lines += [f"  - {task.name} [{task.bpmn_id}]{_for_agency(task.agency)}, for {_who(task)}"
+              f"{', due ' + _local(task.due_at) if task.due_at else ''}" for task in summary.open_tasks]
+    lines.append(f"Waiting timers ({len(summary.timers)}):")
+    lines += [f"  - {timer.name} [{timer.bpmn_id}]{_for_agency(timer.agency)}, due {_local(timer.due_at)}"
+              for timer in summary.timers]
+    lines.append(f"Incidents ({len(summary.incidents)}):")
+    lines += [f"  - at {incident.element_name or '-'} [{incident.bpmn_id or '-'}] since {_local(incident.created_at)} "
+              f"after {incident.attempts} attempt(s): {incident.message}" for incident in summary.incidents]
+    return lines
+
+
+def _for_agency(agency: str | None) -> str:
+    return f" (agency {agency})" if agency else ""
+
+
+def _who(task: object) -> str:
+    return task.assignee or ", ".join([*(task.candidate_groups or []), *(task.candidate_users or [])]) or "nobody"
+
+
+@instances_group.command("retry")
+@click.argument("instance_id", type=int)
+@click.option("--as", "username", default="operator", show_default=True, help="Who retries (for the history).")
+@with_appcontext
+def instances_retry(instance_id: int, username: str) -> None:
+    """Resolve an audit's open incidents and run its automatic work again now."""
+    from .services.timers import retry_instance
+
+    try:
+        result = retry_instance(instance_id, username)
+    except ServiceError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"resolved {result.resolved} incident(s); {result.fired} timer(s) fired")
+    if result.incident is not None:
+        raise click.ClickException(f"it failed again: {result.incident.message}")
 
 
 @main.command("simulate")

@@ -31,6 +31,7 @@ from SpiffWorkflow.bpmn.script_engine import BasePythonScriptEngineEnvironment, 
 
 from .budget import Budget
 from .code_policy import DENIED_ATTRIBUTES, DENIED_NAMES, check_code, compile_code, normalize_expression
+from .elements import element_of
 from .errors import BudgetExceededError, ScriptRuntimeError, UnsafeCodeError, plain_reason
 from .evaluation_checks import check_result, purpose_of
 
@@ -153,15 +154,6 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
         return True
 
 
-def _element(task: Any) -> tuple[str | None, str | None, str]:
-    """(id, name, how to say it) of the BPMN element a task is an instance of."""
-    spec = task.task_spec
-    bpmn_id = getattr(spec, "bpmn_id", None) or getattr(spec, "name", None)
-    name = getattr(spec, "bpmn_name", None) or bpmn_id
-    label = f"'{name}' ({bpmn_id})" if name and name != bpmn_id else f"'{bpmn_id}'"
-    return bpmn_id, name, label
-
-
 def _script_line(error: BaseException) -> int | None:
     lines = [frame.lineno for frame in traceback.extract_tb(error.__traceback__) if frame.filename == "<string>"]
     return lines[-1] if lines else None
@@ -186,7 +178,7 @@ class SandboxedScriptEngine(PythonScriptEngine):
             raise self._failure(task, what, error) from error
         problem = check_result(task, what, value)
         if problem:
-            bpmn_id, name, label = _element(task)
+            bpmn_id, name, label = element_of(task.task_spec)
             raise ScriptRuntimeError(f"the {what} of {label} {problem}", bpmn_id, name)
         return value
 
@@ -199,7 +191,7 @@ class SandboxedScriptEngine(PythonScriptEngine):
 
     @staticmethod
     def _failure(task: Any, what: str, error: Exception) -> ScriptRuntimeError:
-        bpmn_id, name, label = _element(task)
+        bpmn_id, name, label = element_of(task.task_spec)
         if isinstance(error, ScriptRuntimeError):
             return error
         if isinstance(error, BudgetExceededError):

@@ -21,6 +21,7 @@ from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import (
 from SpiffWorkflow.task import Task
 
 from .budget import current_limits
+from .elements import element_of
 from .errors import ScriptRuntimeError
 
 
@@ -28,7 +29,8 @@ class _InstanceLocalData(MultiInstanceTask):
     """Sits under the parallel/sequential mixins (which decide when the loop is done) in the MRO."""
 
     def _update_hook(self, my_task: Task) -> object:
-        """Check the collection, then let SpiffWorkflow make the instances."""
+        """Check the collection once the task has its data, before the subclass makes the instances."""
+        result = super()._update_hook(my_task)
         if self.data_input is not None and self.data_input.exists(my_task):
             collection = self.data_input.get(my_task)
             limit = current_limits().max_instances
@@ -38,10 +40,10 @@ class _InstanceLocalData(MultiInstanceTask):
             elif len(collection) > limit:
                 problem = f"has {len(collection):,} items; one activity may have at most {limit} instances"
             if problem:
-                name = self.bpmn_name or self.bpmn_id
-                raise ScriptRuntimeError(f"the collection '{self.data_input.bpmn_id}' of '{name}' ({self.bpmn_id}) "
-                                         f"{problem}", self.bpmn_id, self.bpmn_name)
-        return super()._update_hook(my_task)
+                bpmn_id, name, label = element_of(self)
+                raise ScriptRuntimeError(f"the collection '{self.data_input.bpmn_id}' of {label} {problem}",
+                                         bpmn_id, name)
+        return result
 
     def merge_child(self, workflow: object, child: Task) -> None:
         """Mark the instance merged without copying its data into the parent."""

@@ -32,6 +32,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from .budget import limits_in_force
 from .data_rules import DataRuleError, check_data
+from .elements import element_of
 from .errors import EngineError, ScriptRuntimeError, TaskNotReadyError, plain_reason
 from .limits import DEFAULT_LIMITS, EngineLimits
 from .serializer import dump_state, load_workflow, new_workflow
@@ -130,7 +131,13 @@ class RunningAudit:
 
         Raises ScriptRuntimeError if the data breaks the data rules or the process fails on its way.
         """
-        audit = cls(new_workflow(spec_blob), limits)
+        try:
+            workflow = new_workflow(spec_blob)
+        except RecursionError:
+            raise ScriptRuntimeError("the process cannot be set up: its flows loop back on themselves with no "
+                                     "task or event in between (for example a gateway whose flow returns to it)"
+                                     ) from None
+        audit = cls(workflow, limits)
         if data:
             try:
                 check_data(data, limits)
@@ -360,9 +367,7 @@ def _field_view(form_field: Any) -> FormFieldView:
 
 def _label(spec: Any) -> str:
     """How an element is named in messages: its name and id."""
-    bpmn_id = getattr(spec, "bpmn_id", None) or getattr(spec, "name", "?")
-    name = getattr(spec, "bpmn_name", None)
-    return f"'{name}' ({bpmn_id})" if name and name != bpmn_id else f"'{bpmn_id}'"
+    return element_of(spec)[2]
 
 
 #: the largest priority a task may have (a database integer)
