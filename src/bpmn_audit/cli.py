@@ -57,11 +57,13 @@ def deploy_command(files: tuple[Path, ...], deployed_by: str | None) -> None:
 @with_appcontext
 def validate_command(files: tuple[Path, ...]) -> None:
     """Check BPMN and DMN FILES as deploy would, without deploying anything."""
+    from .engine.limits import EngineLimits
     from .engine.validation import validate_models
     from .services.identity import GROUPS
 
     try:
-        validate_models([(path.name, path.read_bytes()) for path in files], current_app.config["LANE_GROUPS"], GROUPS)
+        validate_models([(path.name, path.read_bytes()) for path in files], current_app.config["LANE_GROUPS"], GROUPS,
+                        limits=EngineLimits.from_settings(current_app.config))
     except ModelValidationError as error:
         lines = "\n".join(f"  - {problem}" for problem in error.problems)
         raise click.ClickException(f"the model cannot be deployed:\n{lines}") from error

@@ -78,8 +78,13 @@ class Budget:
         raise BudgetExceededError(self.broken)
 
     def tick(self) -> None:
-        """One loop round or function call."""
+        """One loop round or function call; the clock is read every 64th (a round is bounded work)."""
         self.rounds -= 1
+        if not self.rounds & 63:
+            self.check()
+
+    def check(self) -> None:
+        """Raise if the budget is spent: rounds, time, memory, or broken before."""
         if self.broken or self.rounds < 0 or monotonic() > self.deadline:
             self._overspent()
         if not self.rounds & 1023:
@@ -122,9 +127,11 @@ class Budget:
 
     # -- guarded iteration ------------------------------------------------------------------------------
     def iterate(self, iterable: Iterable) -> Iterator:
-        """``_getiter_``: every item a loop or comprehension takes is a round."""
+        """``_getiter_``: every item a loop or comprehension takes is a round (``tick``, inlined)."""
         for item in iterable:
-            self.tick()
+            self.rounds -= 1
+            if not self.rounds & 63:
+                self.check()
             yield item
 
     # -- guarded operators ------------------------------------------------------------------------------
@@ -210,10 +217,9 @@ class Budget:
                  if name in base}
         return {**base, **sized, "range": self.range, "pow": self.pow, "sum": self.sum, "round": self.round}
 
-    def inplace(self, op: str, target: Any, value: Any, plain: Callable[[Any, Any], Any]) -> Any:
-        """An augmented assignment: the guarded operator where there is one."""
-        guarded = self.INPLACE.get(op)
-        return getattr(self, guarded)(target, value) if guarded else plain(target, value)
+    def inplace_operators(self, plain: dict[str, Callable[[Any, Any], Any]]) -> dict[str, Callable[[Any, Any], Any]]:
+        """Augmented assignment operator -> function: the guarded operator where there is one."""
+        return {**plain, **{op: getattr(self, name) for op, name in self.INPLACE.items()}}
 
     # -- guarded methods --------------------------------------------------------------------------------
     def method(self, obj: Any, name: str, bound: Any) -> Any:

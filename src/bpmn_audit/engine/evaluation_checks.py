@@ -22,6 +22,8 @@ TIMER, CARDINALITY = "timer", "multi-instance cardinality"
 def purpose_of(task: Any, expression: str) -> str:
     """What ``expression`` is for on ``task``'s element, in words for an error message."""
     spec = task.task_spec
+    if not expression:
+        return "expression"
     definition = getattr(spec, "event_definition", None)
     if isinstance(definition, TimerEventDefinition) and expression == definition.expression:
         return TIMER

@@ -4,10 +4,15 @@ SpiffWorkflow's CamundaParser reads forms, properties, multi-instance and DMN bu
 assignment attributes; :class:`AuditParser` also reads ``camunda:candidateGroups``,
 ``candidateUsers``, ``assignee``, ``dueDate`` and ``priority`` into the task spec's ``extensions``
 under ``camunda:``-prefixed keys, so they survive serialization with the spec.
+
+Before SpiffWorkflow sees a model, the schemas and the app's own checks on the XML (``model_checks.py``,
+``model_values.py``) refuse what the app cannot run; whatever SpiffWorkflow's parser still raises is
+turned into a :class:`ModelProblem`, never passed on as a Python exception.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from lxml import etree
@@ -18,11 +23,17 @@ from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.data_spec import TaskDataReference
 from SpiffWorkflow.camunda.parser import CamundaParser
 from SpiffWorkflow.camunda.parser.task_spec import CAMUNDA_MODEL_NS
+from SpiffWorkflow.dmn.parser.BpmnDmnParser import SCHEMAS as DMN_SCHEMAS
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from .errors import ModelProblem, ModelValidationError
+from .limits import DEFAULT_LIMITS, EngineLimits
+from .model_checks import ModelDocument, bpmn, check_structure, survey
+from .model_values import check_values
 from .safe_xml import parse_xml
 from .specs import LocalParallelMultiInstanceTask, LocalSequentialMultiInstanceTask
+
+log = logging.getLogger(__name__)
 
 MI_PREFIX = "bpmn:multiInstanceLoopCharacteristics"
 ASSIGNMENT_ATTRIBUTES = ("candidateGroups", "candidateUsers", "assignee", "dueDate", "priority")
@@ -121,36 +132,104 @@ def _problem_from(error: ValidationException, file_name: str) -> ModelProblem:
                         line=getattr(error, "line_number", None) or None)
 
 
-def parse_models(files: list[tuple[str, bytes]]) -> ParsedModels:
-    """Parse BPMN and DMN files, safely, into the specs of every executable process they define.
+def _unreadable(error: BaseException) -> str:
+    """A plain message for an exception SpiffWorkflow's parser should not have raised (never its class name)."""
+    if isinstance(error, RecursionError):
+        return ("the engine could not read the process from this element on: too many steps follow one another; "
+                "put some of them in an embedded subprocess")
+    return ("the engine could not read this element: its type or settings are not ones this app supports; "
+            "compare it with 'What the engine supports' in the process owner's guide")
 
-    Raises UnsafeXMLError / MalformedXMLError for a hostile or broken document, and
-    ModelValidationError naming the element for anything the schema or SpiffWorkflow rejects.
-    """
-    parser = AuditParser(validator=BpmnValidator())
-    bpmn_files = []
+
+def _engine_problem(error: Exception, file_name: str, element_id: str | None = None) -> ModelProblem:
+    """What SpiffWorkflow raised while reading a model, as a problem in plain English naming where it was."""
+    if isinstance(error, ValidationException):
+        found = _problem_from(error, file_name)
+        cause = error.__context__  # TaskParser wraps any other exception as ValidationException(repr(cause))
+        if cause is not None and not isinstance(cause, SpiffWorkflowException) and found.message == repr(cause):
+            log.warning("SpiffWorkflow failed to read %s", file_name, exc_info=cause)
+            found.message = _unreadable(cause)
+        return found
+    if isinstance(error, SpiffWorkflowException):
+        return ModelProblem(str(error), element_id=element_id, file_name=file_name)
+    log.warning("SpiffWorkflow failed to read %s", file_name, exc_info=error)
+    return ModelProblem(_unreadable(error), element_id=element_id, file_name=file_name)
+
+
+def _raise_if(problems: list[ModelProblem]) -> None:
+    if problems:
+        raise ModelValidationError(problems)
+
+
+def read_documents(files: list[tuple[str, bytes]]) -> list[ModelDocument]:
+    """Each file parsed safely; UnsafeXMLError / MalformedXMLError for a hostile or broken one."""
+    documents = []
     for file_name, content in files:
         root = parse_xml(content, file_name).getroot()
+        documents.append(ModelDocument(file_name, root, is_dmn(root)))
+    return documents
+
+
+def _schema_problems(documents: list[ModelDocument]) -> list[ModelProblem]:
+    """What the BPMN and DMN schemas say about each file (SpiffWorkflow's own validators)."""
+    bpmn_validator = BpmnValidator()
+    problems = []
+    for doc in documents:
+        if doc.is_dmn:
+            schema = DMN_SCHEMAS.get(etree.QName(doc.root).namespace)
+            validator = BpmnValidator(schema) if schema else None
+        else:
+            validator = bpmn_validator
         try:
-            if is_dmn(root):
-                parser.add_dmn_xml(root, file_name)
-            else:
-                parser.add_bpmn_xml(root, file_name)
-                bpmn_files.append(file_name)
+            if validator is not None:
+                validator.validate(doc.root, doc.file_name)
         except ValidationException as error:
-            raise ModelValidationError([_problem_from(error, file_name)]) from error
+            problems.append(_problem_from(error, doc.file_name))
+    return problems
+
+
+def parse_models(files: list[tuple[str, bytes]], limits: EngineLimits = DEFAULT_LIMITS) -> ParsedModels:
+    """Parse BPMN and DMN files, safely, into the specs of every executable process they define.
+
+    Raises UnsafeXMLError / MalformedXMLError for a hostile or broken document, and ModelValidationError
+    naming each element for anything the schema, the app's own checks (model_checks.py, model_values.py;
+    every problem at once) or SpiffWorkflow reject. Nothing SpiffWorkflow raises escapes as anything else.
+    """
+    documents = read_documents(files)
+    bpmn_files = [doc.file_name for doc in documents if not doc.is_dmn]
     if not bpmn_files:
         raise ModelValidationError([ModelProblem("a deployment needs at least one BPMN file")])
-    executable = [pid for pid, pp in parser.process_parsers.items() if pp.node.get("isExecutable") == "true"]
-    if not executable:
+    _raise_if(_schema_problems(documents))
+    if not any(process.get("isExecutable") == "true" for doc in documents if not doc.is_dmn
+               for process in doc.root.iter(bpmn("process"))):
         raise ModelValidationError([ModelProblem("no process is marked executable (isExecutable=\"true\")",
                                                  file_name=bpmn_files[0])])
+    deployment = survey(documents, limits)
+    _raise_if(check_structure(deployment) + check_values(deployment))
+    return ParsedModels(_engine_specs(documents))
+
+
+def _engine_specs(documents: list[ModelDocument]) -> dict[str, tuple[BpmnProcessSpec, dict[str, BpmnProcessSpec]]]:
+    """SpiffWorkflow's specs of every executable process, once the app's own checks have passed.
+
+    Anything SpiffWorkflow raises becomes a ModelValidationError: its parser raises KeyError,
+    RecursionError and the like on models it does not expect, and those must not reach the user as such.
+    """
+    parser = AuditParser()  # no validator: parse_models has checked the schemas
+    problems = []
+    for doc in documents:
+        try:
+            (parser.add_dmn_xml if doc.is_dmn else parser.add_bpmn_xml)(doc.root, doc.file_name)
+        except Exception as error:  # the backstop: see _engine_problem
+            problems.append(_engine_problem(error, doc.file_name))
+    _raise_if(problems)
     processes = {}
-    for process_id in executable:
+    executable = {pid: reader.filename for pid, reader in parser.process_parsers.items()
+                  if reader.node.get("isExecutable") == "true"}
+    for process_id, file_name in executable.items():  # get_spec adds parsers for subprocesses: iterate a copy
         try:
             processes[process_id] = (parser.get_spec(process_id), parser.get_subprocess_specs(process_id))
-        except ValidationException as error:
-            raise ModelValidationError([_problem_from(error, bpmn_files[0])]) from error
-        except SpiffWorkflowException as error:
-            raise ModelValidationError([ModelProblem(str(error), element_id=process_id)]) from error
-    return ParsedModels(processes)
+        except Exception as error:  # the backstop: see _engine_problem
+            problems.append(_engine_problem(error, file_name, process_id))
+    _raise_if(problems)
+    return processes

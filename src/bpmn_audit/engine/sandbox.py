@@ -77,10 +77,12 @@ def _guards(budget: Budget) -> dict[str, Any]:
     def getattr_(obj: Any, name: str) -> Any:
         return budget.method(obj, name, _guarded_getattr(obj, name))
 
+    operators = budget.inplace_operators(_INPLACE_OPS)
+
     def inplacevar(op: str, target: Any, value: Any) -> Any:
-        if op not in _INPLACE_OPS:
+        if op not in operators:
             raise UnsafeCodeError(f"the operator '{op}' is not allowed")
-        return budget.inplace(op, target, value, _INPLACE_OPS[op])
+        return operators[op](target, value)
 
     return {
         "__builtins__": budget.builtins(_BUILTINS),

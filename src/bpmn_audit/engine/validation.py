@@ -18,25 +18,30 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     TimeDateEventDefinition,
     TimerEventDefinition,
 )
+from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.camunda.specs.user_task import UserTask
 
 from .errors import ModelProblem, ModelValidationError, UnsafeCodeError
+from .limits import DEFAULT_LIMITS, EngineLimits
 from .parser import ParsedModels, parse_models
 from .sandbox import check_code, normalize_expression
 
 EVAL, EXEC = "eval", "exec"
 LOOKS_ISO = re.compile(r"^(R\d*/|PT?\d|P\d|\d{4}-\d{2})", re.IGNORECASE)
+EXPRESSION = re.compile(r"[$#]\{.*\}", re.DOTALL)
 
 
 def validate_models(files: list[tuple[str, bytes]], lane_groups: dict[str, str] | None = None,
-                    known_groups: tuple[str, ...] | None = None) -> ParsedModels:
+                    known_groups: tuple[str, ...] | None = None, *,
+                    limits: EngineLimits = DEFAULT_LIMITS) -> ParsedModels:
     """Parse ``files`` and check every expression, script and timer; raise ModelValidationError if any fail.
 
-    With ``lane_groups`` (lane name -> group), also require that every user task can reach someone:
-    ``camunda:candidateGroups``, ``candidateUsers`` or ``assignee``, or a lane that maps to a group.
-    With ``known_groups``, every group named in ``camunda:candidateGroups`` must be one of them.
+    Parsing refuses what the app cannot run, within ``limits`` (see parse_models). With ``lane_groups``
+    (lane name -> group), also require that every user task can reach someone: ``camunda:candidateGroups``,
+    ``candidateUsers`` or ``assignee``, or a lane that maps to a group. With ``known_groups``, every group
+    named in ``camunda:candidateGroups`` must be one of them.
     """
-    models = parse_models(files)
+    models = parse_models(files, limits)
     problems: list[ModelProblem] = []
     seen: set[int] = set()
     for spec, subprocess_specs in models.processes.values():
@@ -93,9 +98,13 @@ def _code_of(task_spec: Any) -> Iterator[tuple[str, str, str]]:
     definition = getattr(task_spec, "event_definition", None)
     if isinstance(definition, TimerEventDefinition):
         yield "timer", definition.expression or "", "timer"
+    if isinstance(definition, MessageEventDefinition) and definition.expression:
+        yield "message's camunda:expression", definition.expression, EVAL
     extensions = getattr(task_spec, "extensions", None) or {}
     if extensions.get("camunda:dueDate"):
         yield "camunda:dueDate", extensions["camunda:dueDate"], EVAL
+    if EXPRESSION.fullmatch(extensions.get("camunda:priority", "")):
+        yield "camunda:priority", extensions["camunda:priority"], EVAL  # a literal is checked by model_values.py
     for attribute in ("cardinality", "condition"):
         value = getattr(task_spec, attribute, None)
         if isinstance(value, str) and value.strip():
@@ -116,6 +125,9 @@ def _timer_kind_problem(definition: TimerEventDefinition) -> str | None:
     if not isinstance(value, str):
         return None
     is_duration = value.upper().startswith("P")
+    if value.upper().startswith("R"):
+        return (f"the timer {value!r} repeats, and repeating timers (cycles) are not supported: use a Date "
+                "(timeDate) or Duration (timeDuration) timer")
     if isinstance(definition, TimeDateEventDefinition) and is_duration:
         return f"the Date timer {value!r} is a duration: make it a Duration timer (timeDuration), or give a date"
     if isinstance(definition, DurationTimerEventDefinition) and not is_duration:
@@ -180,10 +192,22 @@ def _timer_literal_problem(text: str) -> str | None:
     if not isinstance(value, str):
         return f"the timer {text.strip()!r} is not an ISO 8601 date, duration or cycle"
     try:
-        if value.upper().startswith("R"):
-            TimerEventDefinition.parse_iso_recurring_interval(value)
-        else:
-            TimerEventDefinition.parse_time_or_duration(value)
+        for part in _timer_parts(value):
+            TimerEventDefinition.parse_time_or_duration(part)
     except Exception:  # SpiffWorkflow raises bare Exception / ValueError / AttributeError here
         return f"the timer {text.strip()!r} is not a valid ISO 8601 date, duration or cycle"
     return None
+
+
+def _timer_parts(value: str) -> list[str]:
+    """The dates and durations of a timer value, each part of a cycle on its own; ValueError if no cycle.
+
+    Never parse_iso_recurring_interval: it calls get_timedelta_from_start, which loops once per month
+    of a duration (a cycle of P99999999Y would hang the worker).
+    """
+    if not value.upper().startswith("R"):
+        return [value]
+    count, *parts = value.split("/")
+    if not (count[1:] == "" or count[1:].isdigit()) or not 1 <= len(parts) <= 2:
+        raise ValueError(f"{value!r} is not a cycle")
+    return parts

@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import select
 
+from ..engine.limits import EngineLimits
 from ..engine.serializer import LIBRARY_VERSION, SERIALIZER_VERSION, dump_spec
 from ..engine.validation import validate_models
 from ..models import Deployment, DeploymentFile, ProcessSpec, db
@@ -24,7 +25,8 @@ def deploy(files: list[tuple[str, bytes]], deployed_by: str | None = None) -> li
     and stores nothing then.
     Needs: process_owner (checked by the caller's route).
     """
-    models = validate_models(files, current_app.config["LANE_GROUPS"], GROUPS)
+    models = validate_models(files, current_app.config["LANE_GROUPS"], GROUPS,
+                             limits=EngineLimits.from_settings(current_app.config))
     deployments = []
     with transaction():
         for process_id, (spec, subprocess_specs) in models.processes.items():
