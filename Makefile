@@ -7,7 +7,7 @@ NPM := $(shell command -v npm 2>/dev/null)
 # Front-end assets come from the npm registry; without npm the tests that need them skip.
 NODE_STAMP := $(if $(NPM),node_modules/.installed,)
 
-.PHONY: install run test lint simulate clean
+.PHONY: install run test lint simulate bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,11 +26,14 @@ run: $(STAMP)  ## run one whole audit on a virtual clock (the web app is not bui
 
 simulate: run
 
-test: $(STAMP) $(NODE_STAMP)  ## run every test
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+test: $(STAMP) $(NODE_STAMP)  ## run every test, on as many processes as there are cores
+	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
+
+bench: $(STAMP)  ## print what the engine's budgets cost on the normal path (ratios measured in one run)
+	$(BIN)/python bench/bench_budgets.py
 
 lint: $(STAMP)  ## ruff
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests bench
 
 clean:
 	rm -rf $(VENV) node_modules instance .pytest_cache
