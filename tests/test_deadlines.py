@@ -33,9 +33,19 @@ def test_weekends_and_christmas_roll_forward_and_reminders_fall_on_working_days(
     assert _due(deadlines, "audit_reminder").hour == 9 and _due(deadlines, "audit_due").hour == 17
 
 
-def test_phases_must_last_at_least_a_week():
-    with pytest.raises(ValueError, match="the audit phase must last at least one week"):
+def test_phases_must_last_from_a_week_to_a_year():
+    with pytest.raises(ValueError, match="the audit phase must last from 1 to 52 weeks, not 0"):
         plan_deadlines("2027-01-04", 2, 0, 2, 2, 1)
+    with pytest.raises(ValueError, match="the notice phase must last from 1 to 52 weeks, not 100000000"):
+        plan_deadlines("2027-01-04", 10**8, 5, 2, 2, 1)
+
+
+def test_pseudonyms_are_bounded_because_they_run_outside_the_sandbox_budget():
+    from bpmn_audit.engine.script_functions import case_pseudonyms
+
+    assert case_pseudonyms(28)[-2:] == ["Child AA", "Child AB"]
+    with pytest.raises(ValueError, match="the number of cases must be from 0 to 100, not 100000000"):
+        case_pseudonyms(10**8)
 
 
 def _deadlines_for(people, **set_up) -> dict:

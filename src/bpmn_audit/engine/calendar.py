@@ -64,6 +64,10 @@ def to_date(value: date | datetime | str) -> date:
     return date.fromisoformat(text)
 
 
+#: the longest a phase may last (a year): longer is a typing mistake, and its timers would be years away
+MAX_PHASE_WEEKS = 52
+
+
 def plan_deadlines(launch_date: date | str, notice_weeks: int, audit_weeks: int, review_weeks: int,
                    analysis_weeks: int, qa_weeks: int) -> dict[str, str]:
     """Every deadline of an audit launched on ``launch_date``, given each phase's length in weeks.
@@ -76,8 +80,8 @@ def plan_deadlines(launch_date: date | str, notice_weeks: int, audit_weeks: int,
     launch = to_date(launch_date)
     weeks = dict(zip(PHASES, (notice_weeks, audit_weeks, review_weeks, analysis_weeks, qa_weeks), strict=True))
     for phase, value in weeks.items():
-        if int(value) < 1:
-            raise ValueError(f"the {phase} phase must last at least one week, not {value}")
+        if not 1 <= int(value) <= MAX_PHASE_WEEKS:
+            raise ValueError(f"the {phase} phase must last from 1 to {MAX_PHASE_WEEKS} weeks, not {value}")
     ends: dict[str, date] = {}
     elapsed = 0
     for phase in PHASES:

@@ -9,6 +9,8 @@ from datetime import date
 
 from .calendar import plan_deadlines
 
+#: the most cases one audit may nominate
+MAX_CASES = 100
 REVIEW_TYPES = {
     "macfa": "MACFA",
     "scr": "SCR",
@@ -29,7 +31,12 @@ def split_list(text: str | list | None) -> list[str]:
 
 
 def case_pseudonyms(count: int) -> list[str]:
-    """Pseudonyms for ``count`` nominated cases: Child A ... Child Z, Child AA, Child AB, ..."""
+    """Pseudonyms for ``count`` nominated cases: Child A ... Child Z, Child AA, Child AB, ...
+
+    At most MAX_CASES: these functions run outside the sandbox's budget, so each bounds its own work.
+    """
+    if not 0 <= int(count) <= MAX_CASES:
+        raise ValueError(f"the number of cases must be from 0 to {MAX_CASES}, not {count}")
     names = []
     for index in range(int(count)):
         label, n = "", index
