@@ -1,7 +1,7 @@
 """Hostile and broken models never hang, crash or stall the engine: each ends with a clear error.
 
 Each model is its own small file under tests/data/ (its documentation says what it did on main).
-Models run straight through the engine, bypassing deploy's checks, as a model deployed by an older
+Models run straight through the engine, past deploy's checks on expressions, as a model deployed by an older
 version of the app might; the timeout is a hang guard, never a timing assertion.
 """
 
@@ -14,7 +14,8 @@ import pytest
 from bpmn_audit.engine.data_rules import DataRuleError, check_data
 from bpmn_audit.engine.errors import ModelValidationError, ScriptRuntimeError
 from bpmn_audit.engine.limits import DEFAULT_LIMITS
-from bpmn_audit.engine.parser import parse_models
+from bpmn_audit.engine.parser import AuditParser, parse_models
+from bpmn_audit.engine.safe_xml import parse_xml
 from bpmn_audit.engine.serializer import dump_spec
 from bpmn_audit.engine.workflow import RunningAudit
 from bpmn_audit.services import deployments
@@ -120,6 +121,17 @@ def test_engine_runaway_is_an_error_never_a_completed_instance(model, element, w
 def test_a_parallel_gateway_looping_to_itself_cannot_be_set_up():
     message = str(start_fails("hostile_parallel_loop"))
     assert "loop back on themselves" in message and not PYTHON_NAMES.search(message)
+
+
+@pytest.mark.timeout(20)
+def test_a_process_that_calls_itself_stops_at_the_nesting_limit():
+    """Deploy refuses it (test_deploy_checks); run anyway, it stops rather than recursing for ever."""
+    parser = AuditParser()  # SpiffWorkflow's parser alone: parse_models would refuse the model
+    parser.add_bpmn_xml(parse_xml((DATA / "hostile_call_self.bpmn").read_bytes()).getroot(), "hostile_call_self.bpmn")
+    blob = dump_spec(parser.get_spec("hostile_call_self"), parser.get_subprocess_specs("hostile_call_self"))[1]
+    with pytest.raises(ScriptRuntimeError) as caught:
+        RunningAudit.start(blob)
+    assert_clear(caught.value, "start", "nest more than 20 deep", "call itself")
 
 
 @pytest.mark.timeout(20)

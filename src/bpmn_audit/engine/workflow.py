@@ -41,6 +41,8 @@ from .serializer import dump_state, load_workflow, new_workflow
 ENGINE_DEPTH = 1000
 #: refuse to go on well before it: a deeper tree would hide ready tasks from the engine
 SAFE_DEPTH = ENGINE_DEPTH - 50
+#: how deeply subprocesses and call activities may nest (SpiffWorkflow's bookkeeping slows with depth)
+MAX_NESTING = 20
 #: task specs whose output is computed by model code, so their data is checked after they run
 _COMPUTING_SPECS = (ScriptEngineTask, BusinessRuleTaskMixin)
 
@@ -265,6 +267,10 @@ class RunningAudit:
         """Count the step against the run's budget: a loop with no wait state ends here."""
         self._current = task
         self._steps += 1
+        if getattr(task.workflow, "depth", 0) > MAX_NESTING:
+            raise ScriptRuntimeError(
+                f"subprocesses and call activities nest more than {MAX_NESTING} deep at {_label(task.task_spec)}: "
+                "does a process call itself?", task.task_spec.bpmn_id, task.task_spec.bpmn_name)
         if self._steps > self.limits.run_steps:
             raise ScriptRuntimeError(
                 f"the process ran more than {self.limits.run_steps:,} automatic steps without waiting for a "
