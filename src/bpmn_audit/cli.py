@@ -157,8 +157,9 @@ def instances_list(status: str | None) -> None:
         raise click.ClickException(str(error)) from error
     if not instances:
         click.echo("no audits")
+    troubled = runtime.with_open_incidents([instance.id for instance in instances])
     for instance in instances:
-        flag = "  INCIDENT" if runtime.describe_instance(instance.id).incidents else ""
+        flag = "  INCIDENT" if instance.id in troubled else ""
         click.echo(f"{instance.id:>6}  {instance.status:<9}  {instance.process_key} v{instance.deployment.version}  "
                    f"{_local(instance.started_at)}  {instance.title or ''}{flag}".rstrip())
 

@@ -94,3 +94,9 @@ def describe_instance(instance_id: int) -> InstanceSummary:
     incidents = db.session.scalars(select(Incident).where(Incident.instance_id == instance_id,
                                                           Incident.resolved_at.is_(None)).order_by(Incident.id)).all()
     return InstanceSummary(instance, list(tasks), list(timers), list(incidents))
+
+
+def with_open_incidents(instance_ids: list[int]) -> set[int]:
+    """Which of these audits have an open incident (one query, for lists)."""
+    return set(db.session.scalars(select(Incident.instance_id).where(Incident.instance_id.in_(instance_ids),
+                                                                     Incident.resolved_at.is_(None))))
