@@ -297,7 +297,9 @@ class RunningAudit:
     def _failure(self, error: Exception) -> ScriptRuntimeError:
         """Whatever went wrong in a run, as one ScriptRuntimeError naming the element where known."""
         cause: BaseException | None = error
-        while cause is not None:  # SpiffWorkflow wraps errors in its own; ours may be inside
+        for _ in range(20):  # SpiffWorkflow wraps errors in its own; ours may be inside (a short chain)
+            if cause is None:
+                break
             if isinstance(cause, ScriptRuntimeError):
                 return cause
             cause = getattr(cause, "exception", None) or cause.__cause__ or cause.__context__
