@@ -6,7 +6,7 @@ import pytest
 import time_machine
 
 from audit_driver import AuditDriver
-from bpmn_audit.engine.workflow import FormFieldView
+from bpmn_audit.engine.views import FormFieldView
 from bpmn_audit.models import ProcessInstance, db
 from bpmn_audit.services import tasks
 from bpmn_audit.services.errors import FormInvalid

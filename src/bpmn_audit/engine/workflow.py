@@ -13,8 +13,6 @@ follow (it silently stops at depth 1000, so a deeper instance would look complet
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -36,6 +34,7 @@ from .elements import element_of
 from .errors import EngineError, ScriptRuntimeError, TaskNotReadyError, plain_reason
 from .limits import DEFAULT_LIMITS, EngineLimits
 from .serializer import dump_state, load_workflow, new_workflow
+from .views import EngineEvent, TimerView, UserTaskView, agency_of, timer_due, user_task_view
 
 #: SpiffWorkflow's task iterator stops descending at this depth (TaskIterator's max_depth)
 ENGINE_DEPTH = 1000
@@ -45,74 +44,6 @@ SAFE_DEPTH = ENGINE_DEPTH - 50
 MAX_NESTING = 20
 #: task specs whose output is computed by model code, so their data is checked after they run
 _COMPUTING_SPECS = (ScriptEngineTask, BusinessRuleTaskMixin)
-
-
-@dataclass
-class FormFieldView:
-    """One ``camunda:formField`` of a user task."""
-
-    id: str
-    label: str
-    type: str
-    default: str | None = None
-    required: bool = False
-    options: list[tuple[str, str]] = field(default_factory=list)
-    widget: str | None = None
-    #: ``camunda:constraint`` name -> config (``min``, ``max``, ``minlength``, ``maxlength``...; None when bare)
-    constraints: dict[str, str | None] = field(default_factory=dict)
-    #: ``camunda:property`` id -> value of the field
-    properties: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass
-class UserTaskView:
-    """A ready user task, with what the inbox needs to route and show it."""
-
-    task_id: str
-    bpmn_id: str
-    name: str
-    lane: str | None
-    phase: str | None
-    candidate_groups: list[str]
-    candidate_users: list[str]
-    assignee: str | None
-    due_at: datetime | None
-    priority: int | None
-    agency: str | None
-    documentation: str | None
-    form: list[FormFieldView]
-
-
-@dataclass
-class TimerView:
-    """A timer the workflow is waiting on."""
-
-    task_id: str
-    bpmn_id: str
-    name: str
-    due_at: datetime
-    agency: str | None
-    phase: str | None = None
-
-
-@dataclass
-class EngineEvent:
-    """Something the engine did on its own: a timer fired, a notification thrown, a script ran, the end."""
-
-    kind: str
-    bpmn_id: str
-    name: str
-    agency: str | None = None
-    detail: dict[str, Any] = field(default_factory=dict)
-
-
-def _csv(value: str | None) -> list[str]:
-    return [part.strip() for part in (value or "").split(",") if part.strip()]
-
-
-def parse_utc(value: str) -> datetime:
-    """An ISO 8601 datetime (or date) string as an aware UTC datetime."""
-    return TimerEventDefinition.get_datetime(str(value).replace("Z", "+00:00"))
 
 
 class RunningAudit:
@@ -183,14 +114,14 @@ class RunningAudit:
     def user_tasks(self) -> list[UserTaskView]:
         """Every ready user task, in a stable order."""
         with limits_in_force(self.limits):
-            views = [self._view(task) for task in self.workflow.get_tasks(state=TaskState.READY, manual=True)
+            views = [user_task_view(task) for task in self.workflow.get_tasks(state=TaskState.READY, manual=True)
                      if isinstance(task.task_spec, UserTask)]
         return sorted(views, key=lambda view: (view.bpmn_id, view.agency or "", view.task_id))
 
     def user_task(self, task_id: str) -> UserTaskView:
         """One ready user task; raises TaskNotReadyError if it is not (or no longer) ready."""
         with limits_in_force(self.limits):
-            return self._view(self._ready_user_task(task_id))
+            return user_task_view(self._ready_user_task(task_id))
 
     def complete(self, task_id: str, data: dict[str, Any]) -> list[EngineEvent]:
         """Complete a ready user task with its form data and run on to the next wait state."""
@@ -211,14 +142,14 @@ class RunningAudit:
             spec = task.task_spec
             try:
                 with limits_in_force(self.limits):
-                    due_at = self._timer_due(task, definition)
+                    due_at = timer_due(task, definition)
             except ScriptRuntimeError:
                 raise
             except Exception as error:
                 raise ScriptRuntimeError(f"the timer of {_label(spec)} has no usable time: {plain_reason(error)}",
                                          spec.bpmn_id, spec.bpmn_name) from error
             views.append(TimerView(str(task.id), spec.bpmn_id, spec.bpmn_name or spec.bpmn_id, due_at,
-                                   _agency_of(task), (spec.extensions or {}).get("phase")))
+                                   agency_of(task), (spec.extensions or {}).get("phase")))
         return sorted(views, key=lambda view: (view.due_at, view.bpmn_id))
 
     def fire_due_timers(self) -> list[EngineEvent]:
@@ -288,10 +219,10 @@ class RunningAudit:
             except DataRuleError as error:
                 raise ScriptRuntimeError(f"after {_label(spec)}, {error}", spec.bpmn_id, spec.bpmn_name) from None
         if extensions.get("notify"):
-            self.events.append(EngineEvent("notification", spec.bpmn_id, name, _agency_of(task),
+            self.events.append(EngineEvent("notification", spec.bpmn_id, name, agency_of(task),
                                            {"notify": extensions["notify"], "phase": extensions.get("phase")}))
         elif isinstance(spec, _COMPUTING_SPECS):
-            self.events.append(EngineEvent("automatic_task", spec.bpmn_id, name, _agency_of(task),
+            self.events.append(EngineEvent("automatic_task", spec.bpmn_id, name, agency_of(task),
                                            {"phase": extensions.get("phase")}))
 
     def _failure(self, error: Exception) -> ScriptRuntimeError:
@@ -332,70 +263,6 @@ class RunningAudit:
             raise TaskNotReadyError(f"task {task_id} is not a ready user task of this audit")
         return task
 
-    def _timer_due(self, task: Task, definition: TimerEventDefinition) -> datetime:
-        value = task._get_internal_data("event_value")
-        if value is None:
-            value = self.workflow.script_engine.evaluate(task, definition.expression)
-            if str(value).upper().startswith("P"):
-                duration = TimerEventDefinition.parse_iso_duration(str(value))
-                return datetime.now(UTC) + TimerEventDefinition.get_timedelta_from_start(duration)
-        return parse_utc(value)
-
-    def _view(self, task: Task) -> UserTaskView:
-        spec = task.task_spec
-        extensions = spec.extensions or {}
-        due_at = None
-        if extensions.get("camunda:dueDate"):
-            try:
-                due_at = parse_utc(self.workflow.script_engine.evaluate(task, extensions["camunda:dueDate"]))
-            except (ScriptRuntimeError, ValueError, TypeError):
-                due_at = None  # deploy-time validation checks the expression; data may still lack it
-        return UserTaskView(
-            task_id=str(task.id), bpmn_id=spec.bpmn_id, name=spec.bpmn_name or spec.bpmn_id, lane=spec.lane,
-            phase=extensions.get("phase"), candidate_groups=_csv(extensions.get("camunda:candidateGroups")),
-            candidate_users=_csv(extensions.get("camunda:candidateUsers")),
-            assignee=extensions.get("camunda:assignee"), due_at=due_at,
-            priority=_priority(extensions.get("camunda:priority")),
-            agency=_agency_of(task), documentation=spec.documentation,
-            form=[_field_view(f) for f in spec.form.fields] if spec.form else [])
-
-
-def _field_view(form_field: Any) -> FormFieldView:
-    return FormFieldView(
-        id=form_field.id or "", label=form_field.label or form_field.id or "this field",
-        type=form_field.type or "string",
-        default=form_field.default_value,
-        # Camunda writes <camunda:constraint name="required" /> with no config, which has_validation misses
-        required=any(rule.name == "required" for rule in form_field.validation),
-        options=[(option.id, option.name) for option in getattr(form_field, "options", [])],
-        widget=form_field.get_property("widget"),
-        constraints={rule.name: rule.config for rule in form_field.validation},
-        properties={prop.id: prop.value for prop in form_field.properties})
-
-
 def _label(spec: Any) -> str:
     """How an element is named in messages: its name and id."""
     return element_of(spec)[2]
-
-
-#: the largest priority a task may have (a database integer)
-MAX_PRIORITY = 2**31 - 1
-
-
-def _priority(value: str | None) -> int | None:
-    """``camunda:priority`` as a number, if it is a sane whole number (deploy checks literal values)."""
-    text = str(value or "").strip()
-    if text.isascii() and text.isdigit() and int(text) <= MAX_PRIORITY:
-        return int(text)
-    return None
-
-
-def _agency_of(task: Task) -> str | None:
-    """The agency a per-agency task belongs to (the ``agency`` element variable), which must be a code."""
-    agency = task.data.get("agency")
-    if agency is None or (isinstance(agency, str) and 0 < len(agency) <= 100):
-        return agency
-    raise ScriptRuntimeError(
-        f"{_label(task.task_spec)} is for the agency {agency!r:.40}, which is not an agency code: the collection "
-        "it comes from must hold agency codes (text such as 'police')",
-        task.task_spec.bpmn_id, task.task_spec.bpmn_name)

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from ..engine.workflow import FormFieldView
+from ..engine.views import FormFieldView
 from .errors import FormInvalid
 
 TRUE_WORDS = {"true", "on", "yes", "1"}

@@ -14,7 +14,8 @@ from sqlalchemy import select
 
 from ..engine.limits import EngineLimits
 from ..engine.serializer import LIBRARY_VERSION, SERIALIZER_VERSION
-from ..engine.workflow import EngineEvent, RunningAudit, UserTaskView
+from ..engine.views import EngineEvent, UserTaskView
+from ..engine.workflow import RunningAudit
 from ..models import HistoryEvent, HumanTask, ProcessInstance, TimerJob, TrackerAction, db
 from ..models.base import utcnow
 from ..models.instance import COMPLETED
