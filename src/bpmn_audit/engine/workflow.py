@@ -158,6 +158,34 @@ class RunningAudit:
         self._run_engine()
         return self.events
 
+    # -- changing data -----------------------------------------------------------------------------------------
+    def set_data(self, values: dict[str, Any], agency: str | None = None) -> list[EngineEvent]:
+        """Set process variables where the running instance holds them, re-arm its timers, and run on.
+
+        The values go into every task not yet finished (of one agency's work only, with ``agency``).
+        SpiffWorkflow evaluates a timer's expression once, when it starts waiting, so each waiting timer
+        among those tasks forgets its value and re-reads it: a Date timer reading ``event_at`` or
+        ``deadlines[...]`` moves with the data (a Duration timer restarts from now). A timer whose new time
+        has passed fires in the same run. Raises ScriptRuntimeError if the values break the data rules.
+        """
+        try:
+            check_data(values, self.limits)
+        except DataRuleError as error:
+            raise ScriptRuntimeError(f"the data cannot be set: {error}") from None
+        self.events = []
+        for task in self.workflow.get_tasks(state=TaskState.NOT_FINISHED_MASK):
+            if agency is not None and task.data.get("agency") != agency:
+                continue
+            task.data.update(values)
+            if task.parent is not None and task.parent.has_state(TaskState.FINISHED_MASK):
+                task.parent.data.update(values)  # a waiting task re-inherits its parent's data when refreshed
+            definition = getattr(task.task_spec, "event_definition", None)
+            if task.state == TaskState.WAITING and isinstance(definition, TimerEventDefinition):
+                task.internal_data.pop("event_value", None)
+                task.internal_data.pop("event_fired", None)
+        self._run_engine()
+        return self.events
+
     # -- internals -------------------------------------------------------------------------------------------
     def _run_engine(self, first: Any = None) -> None:
         """Run ``first`` (a user task's completion), then every automatic task, firing due timers, until

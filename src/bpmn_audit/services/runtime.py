@@ -7,15 +7,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
 
 from ..engine.errors import ScriptRuntimeError
 from ..engine.serializer import LIBRARY_VERSION, SERIALIZER_VERSION
 from ..engine.workflow import RunningAudit
 from ..models import HumanTask, Incident, ProcessInstance, TimerJob, User, db
+from ..models.instance import RUNNING
 from ..models.task import OPEN
 from .deployments import latest_deployment
-from .errors import Forbidden, NotFound, ProcessFailed
-from .persistence import engine_limits, record_event, save_audit
+from .errors import Conflict, Forbidden, FormInvalid, NotFound, ProcessFailed
+from .persistence import engine_limits, load_audit, record_event, save_audit
 from .transaction import transaction
 
 log = logging.getLogger(__name__)
@@ -50,6 +52,42 @@ def start_audit(user: User, process_key: str = AUDIT_PROCESS, data: dict[str, An
         log.warning("starting %s version %s for %s failed: %s", process_key, deployment.version, user.username,
                     error)
         raise ProcessFailed(f"the audit could not be started: {error}", error.element_id,
+                            error.element_name) from error
+    return instance
+
+
+EDITORS = {"business_unit", "admin"}
+MAX_REASON = 500
+
+
+def set_variables(instance_id: int, user: User, values: dict[str, Any], reason: str,
+                  agency: str | None = None) -> ProcessInstance:
+    """Change process variables of a running audit (all of it, or one agency's work), with a reason.
+
+    Waiting timers that read them are re-armed: moving a booked date or a deadline moves the wait, and
+    the old time no longer fires. Written to the audit's history (who, which variables, why).
+    Needs: business_unit or admin. Raises Forbidden, NotFound, Conflict (not running, or changed by
+    someone else meanwhile) and ProcessFailed (the values break the data rules, or the process fails).
+    """
+    if not EDITORS.intersection(user.groups or []):
+        raise Forbidden("only the Business Unit can change an audit's data")
+    reason = (reason or "").strip()
+    if not reason or len(reason) > MAX_REASON:
+        raise FormInvalid({"reason": f"Give a reason of 1 to {MAX_REASON} characters"})
+    instance = get_instance(instance_id)
+    if instance.status != RUNNING:
+        raise Conflict(f"the audit is {instance.status}")
+    try:
+        with transaction():
+            audit = load_audit(instance, engine_limits())
+            events = audit.set_data(values, agency)
+            record_event(instance, "variables_changed", "", "process data", agency=agency, actor=user.username,
+                         detail={"variables": sorted(values), "reason": reason})
+            save_audit(instance, audit, events, user.username)
+    except StaleDataError as error:
+        raise Conflict("the audit was changed by someone else meanwhile; try again") from error
+    except ScriptRuntimeError as error:
+        raise ProcessFailed(f"the data could not be changed: {error}", error.element_id,
                             error.element_name) from error
     return instance
 
