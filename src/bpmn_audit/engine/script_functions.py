@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from .calendar import plan_deadlines
+from .calendar import plan_deadlines, same_working_day_deadline, working_days_after, working_hours_after
 
 #: the most cases one audit may nominate
 MAX_CASES = 100
@@ -81,4 +81,7 @@ SCRIPT_FUNCTIONS = {
     "case_pseudonyms": case_pseudonyms,
     "parse_actions": parse_actions,
     "plan_deadlines": plan_deadlines,
+    "working_days_after": working_days_after,
+    "same_working_day_deadline": same_working_day_deadline,
+    "working_hours_after": working_hours_after,
 }
