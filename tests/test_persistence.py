@@ -23,7 +23,8 @@ def test_state_is_stored_without_the_spec_and_restores_unchanged(app, people, de
         first = AuditDriver(people)
         second = AuditDriver(people, {"agencies": "police"})
         first.through_notice(clock)
-    assert db.session.scalar(select(func.count()).select_from(ProcessSpec)) == 1  # spec stored once
+    # each process's spec is stored once (the audit's and the immediate concern's), however many audits
+    assert db.session.scalar(select(func.count()).select_from(ProcessSpec)) == 2
     instance = db.session.get(ProcessInstance, first.instance_id)
     state = json.loads(gzip.decompress(instance.state))
     assert "spec" not in state and "subprocess_specs" not in state
@@ -42,8 +43,8 @@ def test_state_is_stored_without_the_spec_and_restores_unchanged(app, people, de
 
 
 def test_deploying_an_unchanged_model_keeps_its_version_and_a_change_makes_a_new_one(app, people):
-    [v1] = deployments.deploy_directory(PROCESSES)
-    [again] = deployments.deploy_directory(PROCESSES)
+    v1 = {d.process_key: d for d in deployments.deploy_directory(PROCESSES)}["multi_agency_audit"]
+    again = {d.process_key: d for d in deployments.deploy_directory(PROCESSES)}["multi_agency_audit"]
     assert (again.id, again.version) == (v1.id, 1)
     bpmn = (PROCESSES / "multi_agency_audit.bpmn").read_bytes().replace(b'name="Set up the audit"',
                                                                          b'name="Set up the new audit"')
@@ -51,7 +52,7 @@ def test_deploying_an_unchanged_model_keeps_its_version_and_a_change_makes_a_new
                                ("audit_durations.dmn", (PROCESSES / "audit_durations.dmn").read_bytes())])
     assert (v2.process_key, v2.version) == ("multi_agency_audit", 2)
     assert [f.file_name for f in v2.files] == ["multi_agency_audit.bpmn", "audit_durations.dmn"]
-    assert db.session.scalar(select(func.count()).select_from(ProcessSpec)) == 2
+    assert db.session.scalar(select(func.count()).select_from(ProcessSpec)) == 3  # v1, v2 and the concern
 
     # a running audit stays on the version it started on
     with time_machine.travel(LAUNCH, tick=False):

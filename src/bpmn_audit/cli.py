@@ -224,6 +224,20 @@ def instances_retry(instance_id: int, username: str) -> None:
         raise click.ClickException(f"it failed again: {result.incident.message}")
 
 
+@main.group("cases")
+def cases_group() -> None:
+    """The case register: children's identifying data, kept until each audit's retention date."""
+
+
+@cases_group.command("purge-expired")
+@with_appcontext
+def cases_purge_expired() -> None:
+    """Remove the identifying data of every audit whose retention date has passed (pseudonyms stay)."""
+    from .services.cases import purge_expired
+
+    click.echo(f"{purge_expired()} case(s) purged")
+
+
 @main.command("simulate")
 @click.option("--agencies", default=6, show_default=True, help="How many agencies take part.")
 @click.option("--cases", default=4, show_default=True, help="How many cases are nominated.")
@@ -234,7 +248,8 @@ def simulate(agencies: int, cases: int, start: str | None) -> None:
 
     launch = datetime.fromisoformat(start).replace(hour=9, tzinfo=LONDON) if start else None
     with tempfile.TemporaryDirectory(prefix="bpmn-audit-sim-") as folder:
-        app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{Path(folder) / 'simulation.sqlite3'}"})
+        app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{Path(folder) / 'simulation.sqlite3'}",
+                          "CASE_KEY_THROWAWAY": True})
         with app.app_context():
             upgrade(directory=MIGRATIONS_DIR)
             try:

@@ -58,6 +58,9 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "MAX_AGENCIES": int(env("BPMN_AUDIT_MAX_AGENCIES", "30")),
         # retries of a task completion that lost an optimistic-lock race
         "COMPLETE_RETRIES": int(env("BPMN_AUDIT_COMPLETE_RETRIES", "3")),
+        # the case register's Fernet key(s), comma-separated for rotation (the first encrypts); serve and
+        # worker refuse to start without one (services/case_crypto.py); tests and simulate make a throwaway
+        "CASE_KEY": env("BPMN_AUDIT_CASE_KEY") or None,
         "MAX_CONTENT_LENGTH": int(env("BPMN_AUDIT_MAX_UPLOAD_BYTES", str(5 * 1024 * 1024))),
         "MAIL_SERVER": env("BPMN_AUDIT_MAIL_SERVER", "localhost"),
         "MAIL_PORT": int(env("BPMN_AUDIT_MAIL_PORT", "25")),

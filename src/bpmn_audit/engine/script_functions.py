@@ -47,8 +47,14 @@ def case_pseudonyms(count: int) -> list[str]:
     return names
 
 
+ACTION_LINE = "action | source finding | review type | owner agency | owner person | due date"
+#: the most actions one audit may place on the tracker, and the longest part of a line
+MAX_ACTIONS, MAX_ACTION_PART = 100, 2000
+
+
 def parse_actions(text: str | list | None) -> list[dict]:
-    """Turn lines of ``action | review type | owner agency | due date`` into action-tracker rows.
+    """Turn lines of ``action | source finding | review type | owner agency | owner person | due date`` into
+    action-tracker rows (the older four-part ``action | review type | owner agency | due date`` is still read).
 
     Raises ValueError naming the line for an unknown review type, a missing part or a bad date.
     """
@@ -56,24 +62,32 @@ def parse_actions(text: str | list | None) -> list[dict]:
         return text
     actions = []
     for number, line in enumerate((text or "").splitlines(), start=1):
-        if not line.strip():
-            continue
-        parts = [part.strip() for part in line.split("|")]
-        if len(parts) != 4 or not all(parts):
-            raise ValueError(f"action line {number}: write 'action | review type | owner agency | due date'")
-        action, review_type, owner, due = parts
-        if review_type.lower() not in REVIEW_TYPES:
-            known = ", ".join(sorted(set(REVIEW_TYPES.values())))
-            raise ValueError(f"action line {number}: review type '{review_type}' is not one of {known}")
-        try:
-            due_date = date.fromisoformat(due)
-        except ValueError:
-            raise ValueError(f"action line {number}: due date '{due}' is not a date like 2027-03-31") from None
-        actions.append({"action": action, "review_type": REVIEW_TYPES[review_type.lower()],
-                        "owner_agency": owner, "due_date": due_date.isoformat()})
+        if line.strip():
+            actions.append(_action(number, [part.strip() for part in line.split("|")]))
     if not actions:
         raise ValueError("record at least one action")
+    if len(actions) > MAX_ACTIONS:
+        raise ValueError(f"record at most {MAX_ACTIONS} actions, not {len(actions)}")
     return actions
+
+
+def _action(number: int, parts: list[str]) -> dict:
+    if len(parts) == 4:
+        parts = [parts[0], "", parts[1], parts[2], "", parts[3]]
+    if len(parts) != 6 or not all(parts[i] for i in (0, 2, 3, 5)):
+        raise ValueError(f"action line {number}: write '{ACTION_LINE}' (the finding and the person may be blank)")
+    if any(len(part) > MAX_ACTION_PART for part in parts):
+        raise ValueError(f"action line {number}: keep each part to {MAX_ACTION_PART:,} characters")
+    action, finding, review_type, owner, person, due = parts
+    if review_type.lower() not in REVIEW_TYPES:
+        known = ", ".join(sorted(set(REVIEW_TYPES.values())))
+        raise ValueError(f"action line {number}: review type '{review_type}' is not one of {known}")
+    try:
+        due_date = date.fromisoformat(due)
+    except ValueError:
+        raise ValueError(f"action line {number}: due date '{due}' is not a date like 2027-03-31") from None
+    return {"action": action, "source_finding": finding or None, "review_type": REVIEW_TYPES[review_type.lower()],
+            "owner_agency": owner, "owner_person": person or None, "due_date": due_date.isoformat()}
 
 
 SCRIPT_FUNCTIONS = {

@@ -57,6 +57,8 @@ class UserTaskView:
     agency: str | None
     documentation: str | None
     form: list[FormFieldView]
+    #: checks the app makes before the task may be completed (the ``guard`` property), e.g. no_open_concerns
+    guards: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -99,7 +101,8 @@ def user_task_view(task: Task) -> UserTaskView:
         candidate_users=_people(task, "candidateUsers"), assignee=assignees[0] if assignees else None,
         due_at=due_at, priority=_priority(extensions.get("camunda:priority")),
         agency=agency_of(task), documentation=spec.documentation,
-        form=[_field_view(f) for f in spec.form.fields] if spec.form else [])
+        form=[_field_view(f) for f in spec.form.fields] if spec.form else [],
+        guards=[part.strip() for part in str(extensions.get("guard") or "").split(",") if part.strip()])
 
 
 def timer_due(task: Task, definition: TimerEventDefinition) -> datetime:

@@ -247,8 +247,10 @@ class RunningAudit:
             except DataRuleError as error:
                 raise ScriptRuntimeError(f"after {_label(spec)}, {error}", spec.bpmn_id, spec.bpmn_name) from None
         if extensions.get("notify"):
-            self.events.append(EngineEvent("notification", spec.bpmn_id, name, agency_of(task),
-                                           {"notify": extensions["notify"], "phase": extensions.get("phase")}))
+            detail = {"notify": extensions["notify"], "phase": extensions.get("phase")}
+            if extensions.get("unless_claimed"):
+                detail["unless_claimed"] = extensions["unless_claimed"]
+            self.events.append(EngineEvent("notification", spec.bpmn_id, name, agency_of(task), detail))
         elif isinstance(spec, _COMPUTING_SPECS):
             self.events.append(EngineEvent("automatic_task", spec.bpmn_id, name, agency_of(task),
                                            {"phase": extensions.get("phase")}))

@@ -1,14 +1,17 @@
 """SQLAlchemy tables. ``db`` is the Flask-SQLAlchemy extension every model hangs off."""
 
 from .base import db
+from .case import AuditRetention, Case, CaseAccess
+from .concern import Concern
 from .deployment import Deployment, DeploymentFile, ProcessSpec
 from .history import HistoryEvent
 from .identity import User
 from .incident import Incident
 from .instance import ProcessInstance
+from .notification import Notification
 from .task import HumanTask
 from .timer import TimerJob
 from .tracker import TrackerAction
 
 __all__ = ["db", "Deployment", "DeploymentFile", "ProcessSpec", "HistoryEvent", "Incident", "User", "ProcessInstance",
-           "HumanTask", "TimerJob", "TrackerAction"]
+           "HumanTask", "TimerJob", "TrackerAction", "Case", "CaseAccess", "AuditRetention", "Concern", "Notification"]

@@ -25,6 +25,7 @@ class HumanTask(EngineTaskRow, db.Model):
     candidate_groups: Mapped[list[str]] = mapped_column(JSON, default=list)
     candidate_users: Mapped[list[str]] = mapped_column(JSON, default=list)
     assignee: Mapped[str | None] = mapped_column(String(200))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # set when someone took the task
     agency: Mapped[str | None] = mapped_column(String(100), index=True)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     priority: Mapped[int | None]

@@ -49,6 +49,11 @@ def can_work_on(user: User, task: HumanTask) -> bool:
         return False
     if task.assignee:
         return task.assignee == user.username
+    return is_candidate(user, task)
+
+
+def is_candidate(user: User, task: HumanTask) -> bool:
+    """True if ``user`` is among the people ``task`` is offered to, whoever has claimed it since."""
     if user.username in (task.candidate_users or []):
         return True
     for group in set(task.candidate_groups or []).intersection(user.groups or []):

@@ -20,6 +20,7 @@ from ..models import HistoryEvent, HumanTask, ProcessInstance, TimerJob, Tracker
 from ..models.base import utcnow
 from ..models.instance import COMPLETED
 from ..models.task import CANCELLED, OPEN
+from . import notifications
 
 
 def engine_limits() -> EngineLimits:
@@ -48,9 +49,12 @@ def save_audit(instance: ProcessInstance, audit: RunningAudit, events: list[Engi
     _sync_tasks(instance, audit)
     _sync_timers(instance, audit)
     for event in events:
+        detail = dict(event.detail)
+        if event.kind == "notification":
+            detail["told"] = notifications.for_engine_event(instance, event)
         record_event(instance, event.kind, event.bpmn_id, event.name, agency=event.agency,
                      actor=actor if event.kind not in ("timer_fired", "notification") else None,
-                     detail=event.detail)
+                     detail=detail)
     if audit.is_completed and instance.status != COMPLETED:
         instance.status = COMPLETED
         instance.ended_at = utcnow()
@@ -120,5 +124,6 @@ def _store_tracker_actions(instance: ProcessInstance, actions: list[dict]) -> No
     for item in actions:
         due = item.get("due_date")
         db.session.add(TrackerAction(instance_id=instance.id, action=item["action"],
-                                     review_type=item["review_type"], owner_agency=item["owner_agency"],
+                                     source_finding=item.get("source_finding"), review_type=item["review_type"],
+                                     owner_agency=item["owner_agency"], owner_person=item.get("owner_person"),
                                      due_date=date.fromisoformat(due) if due else None))

@@ -36,22 +36,31 @@ def start_audit(user: User, process_key: str = AUDIT_PROCESS, data: dict[str, An
     """
     if not STARTERS.intersection(user.groups or []):
         raise Forbidden("only the Business Unit can start an audit")
+    with transaction():
+        instance = stage_start(process_key, user.username, data)
+    return instance
+
+
+def stage_start(process_key: str, started_by: str, data: dict[str, Any] | None = None) -> ProcessInstance:
+    """Start an instance of the latest version of ``process_key`` in the caller's transaction (no commit).
+
+    For services that start a process as part of something else (raising a concern starts its own
+    process). Checks no permission: the caller has. Raises NotFound and ProcessFailed as start_audit.
+    """
     deployment = latest_deployment(process_key)
     try:
-        with transaction():
-            audit = RunningAudit.start(deployment.spec.blob, engine_limits(), data)
-            instance = ProcessInstance(deployment_id=deployment.id, process_key=process_key, state=b"",
-                                       serializer_version=SERIALIZER_VERSION, library_version=LIBRARY_VERSION,
-                                       started_by=user.username, deployment=deployment)
-            db.session.add(instance)
-            db.session.flush()  # the projections need the instance id
-            record_event(instance, "process_started", process_key, deployment.name, actor=user.username,
-                         detail={"version": deployment.version})
-            save_audit(instance, audit, audit.events, user.username)
+        audit = RunningAudit.start(deployment.spec.blob, engine_limits(), data)
+        instance = ProcessInstance(deployment_id=deployment.id, process_key=process_key, state=b"",
+                                   serializer_version=SERIALIZER_VERSION, library_version=LIBRARY_VERSION,
+                                   started_by=started_by, deployment=deployment)
+        db.session.add(instance)
+        db.session.flush()  # the projections need the instance id
+        record_event(instance, "process_started", process_key, deployment.name, actor=started_by,
+                     detail={"version": deployment.version})
+        save_audit(instance, audit, audit.events, started_by)
     except ScriptRuntimeError as error:
-        log.warning("starting %s version %s for %s failed: %s", process_key, deployment.version, user.username,
-                    error)
-        raise ProcessFailed(f"the audit could not be started: {error}", error.element_id,
+        log.warning("starting %s version %s for %s failed: %s", process_key, deployment.version, started_by, error)
+        raise ProcessFailed(f"the process could not be started: {error}", error.element_id,
                             error.element_name) from error
     return instance
 

@@ -9,22 +9,24 @@ if the task itself was completed meanwhile, the caller gets a Conflict.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..engine.errors import ScriptRuntimeError, TaskNotReadyError
 from ..engine.limits import EngineLimits
-from ..models import HumanTask, User, db
+from ..models import HumanTask, ProcessInstance, User, db
 from ..models.base import utcnow
 from ..models.instance import RUNNING
 from ..models.task import COMPLETED, OPEN
+from . import concerns
 from .errors import Conflict, FormInvalid, NotFound
 from .forms import clean_form
-from .identity import can_work_on
+from .identity import can_work_on, is_candidate
 from .persistence import engine_limits, load_audit, record_event, save_audit
 from .transaction import transaction
 
@@ -47,6 +49,40 @@ def get_task(task_id: int, user: User) -> HumanTask:
     task = db.session.get(HumanTask, task_id)
     if task is None or not can_work_on(user, task):
         raise NotFound(f"there is no task {task_id} for you")
+    return task
+
+
+def claim_task(task_id: int, user: User) -> HumanTask:
+    """Take an open task for yourself: it leaves the others' inboxes (Camunda's claim sets the assignee).
+
+    Raises NotFound (no such task for this user) and Conflict (done already, or claimed by someone else;
+    two people claiming at once: one wins). Needs: the user may work on the task.
+    """
+    task = db.session.get(HumanTask, task_id)
+    if task is None or not user.active or not (can_work_on(user, task) or is_candidate(user, task)):
+        raise NotFound(f"there is no task {task_id} for you")
+    with transaction():
+        won = db.session.execute(update(HumanTask).where(
+            HumanTask.id == task.id, HumanTask.status == OPEN, HumanTask.assignee.is_(None))
+            .values(assignee=user.username, claimed_at=utcnow())).rowcount
+        if not won:
+            db.session.refresh(task)
+            raise Conflict(f"'{task.name}' is {'taken by ' + task.assignee if task.assignee else task.status}")
+        record_event(task.instance, "task_claimed", task.bpmn_id, task.name, agency=task.agency,
+                     actor=user.username, detail={"task_id": task.id})
+    db.session.refresh(task)
+    return task
+
+
+def release_task(task_id: int, user: User) -> HumanTask:
+    """Give back a task you claimed, so the group sees it again. Raises NotFound and Conflict."""
+    task = get_task(task_id, user)
+    if task.status != OPEN or task.claimed_at is None or task.assignee != user.username:
+        raise Conflict(f"'{task.name}' is not claimed by you")
+    with transaction():
+        task.assignee, task.claimed_at = None, None
+        record_event(task.instance, "task_released", task.bpmn_id, task.name, agency=task.agency,
+                     actor=user.username, detail={"task_id": task.id})
     return task
 
 
@@ -83,6 +119,19 @@ class _Settings:
     max_codes: int
 
 
+#: checks a model may ask for before a task completes (``<camunda:property name="guard" value="..."/>``)
+GUARDS: dict[str, Callable[[ProcessInstance], None]] = {"no_open_concerns": concerns.refuse_while_open}
+
+
+def _check_guards(guards: list[str], instance: ProcessInstance) -> None:
+    """Run the task's guards; each raises FormInvalid to refuse the completion."""
+    for guard in guards:
+        if guard not in GUARDS:
+            raise FormInvalid({PROCESS_KEY: f"the model asks for a check '{guard}' the app does not know; "
+                                            f"it knows {', '.join(sorted(GUARDS))}"})
+        GUARDS[guard](instance)
+
+
 def _record_failure(task_id: int, user: User, message: str) -> None:
     """Write a failed completion to the audit's history (the completion itself was rolled back)."""
     task = db.session.get(HumanTask, task_id)
@@ -103,7 +152,9 @@ def _complete_once(task_id: int, user: User, form: dict[str, Any], settings: _Se
         raise Conflict(f"the audit is {instance.status}")
     audit = load_audit(instance, settings.limits)
     try:
-        values = clean_form(audit.user_task(task.engine_task_id).form, form, max_codes=settings.max_codes)
+        view = audit.user_task(task.engine_task_id)
+        values = clean_form(view.form, form, max_codes=settings.max_codes)
+        _check_guards(view.guards, instance)
         events = audit.complete(task.engine_task_id, values)
         task.status = COMPLETED
         task.completed_at = utcnow()

@@ -1,0 +1,77 @@
+"""Notifications: telling people that something happened, as records they see in the app.
+
+A throw event with a ``notify`` property (a group: ``agency_lead``, ``chair``, ``business_unit``...) tells
+that group's members; for an agency-scoped group (agency leads, practitioners) only those of the event's
+agency. ``unless_claimed`` names a user task of the same instance: if someone has claimed (is assigned)
+it, nobody is told. Each person told gets a notification, and the audit's history says whom. Texts
+name the audit and the step, never a child: no case register data ever goes into a notification.
+Sending them by email is the notifications issue's work; this is the record it will send from.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+
+from ..engine.views import EngineEvent
+from ..models import HumanTask, Notification, ProcessInstance, User, db
+from ..models.base import utcnow
+from ..models.task import OPEN
+from .identity import AGENCY_SCOPED_GROUPS
+
+MAX_LIST = 200
+
+
+def recipients(groups: list[str], agency: str | None) -> list[str]:
+    """Active users in any of ``groups``; agency-scoped groups only for ``agency``.
+
+    Groups are a JSON column, so members are found in Python; the identity work that puts groups in
+    their own table (issue 7) turns this into a query.
+    """
+    found = []
+    for user in db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.username)):
+        for group in set(groups).intersection(user.groups or []):
+            if group not in AGENCY_SCOPED_GROUPS or agency is None or user.agency == agency:
+                found.append(user.username)
+                break
+    return found
+
+
+def tell(usernames: list[str], kind: str, text: str, instance_id: int | None) -> None:
+    """Stage a notification for each user (the calling service commits)."""
+    for username in dict.fromkeys(usernames):
+        db.session.add(Notification(recipient=username, kind=kind, text=text[:2000], instance_id=instance_id))
+
+
+def for_engine_event(instance: ProcessInstance, event: EngineEvent) -> list[str]:
+    """Tell the people a thrown ``notify`` event names; return who was told (for the history)."""
+    groups = [group.strip() for group in str(event.detail.get("notify") or "").split(",") if group.strip()]
+    claimed_task = event.detail.get("unless_claimed")
+    if not groups or (claimed_task and _claimed(instance.id, claimed_task)):
+        return []
+    told = recipients(groups, event.agency)
+    tell(told, "process", f"{event.name}: {instance.title or instance.deployment.name}", instance.id)
+    return told
+
+
+def _claimed(instance_id: int, bpmn_id: str) -> bool:
+    """True if an open task ``bpmn_id`` of the instance has someone assigned (claimed) already."""
+    return db.session.scalar(select(HumanTask.id).where(
+        HumanTask.instance_id == instance_id, HumanTask.bpmn_id == bpmn_id, HumanTask.status == OPEN,
+        HumanTask.assignee.is_not(None)).limit(1)) is not None
+
+
+def inbox(user: User, unread_only: bool = False, limit: int = MAX_LIST) -> list[Notification]:
+    """The user's notifications, newest first."""
+    query = select(Notification).where(Notification.recipient == user.username)
+    if unread_only:
+        query = query.where(Notification.read_at.is_(None))
+    return list(db.session.scalars(query.order_by(Notification.id.desc()).limit(min(limit, MAX_LIST))))
+
+
+def mark_read(user: User, notification_ids: list[int]) -> int:
+    """Mark the user's own notifications read; return how many changed."""
+    result = db.session.execute(update(Notification).where(
+        Notification.id.in_(notification_ids), Notification.recipient == user.username,
+        Notification.read_at.is_(None)).values(read_at=utcnow()))
+    db.session.commit()
+    return result.rowcount
