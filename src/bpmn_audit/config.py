@@ -51,7 +51,7 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "TIMER_RETRY_SECONDS": int(env("BPMN_AUDIT_TIMER_RETRY_SECONDS", "60")),
         # budgets for model code and bounds on process data (engine/limits.py has the rest)
         "SCRIPT_SECONDS": float(env("BPMN_AUDIT_SCRIPT_SECONDS", "2")),
-        "ENGINE_STEPS": int(env("BPMN_AUDIT_ENGINE_STEPS", "1000")),
+        "ENGINE_STEPS": int(env("BPMN_AUDIT_ENGINE_STEPS", "500")),
         "DATA_BYTES": int(env("BPMN_AUDIT_DATA_BYTES", "1000000")),
         "MAX_INSTANCES": int(env("BPMN_AUDIT_MAX_INSTANCES", "100")),
         # most agencies a list-of-codes form field (the audit's agencies) may hold

@@ -19,7 +19,7 @@ class EngineLimits:
     #: wall-clock seconds one script or expression may run
     evaluation_seconds: float = 2.0
     #: automatic engine steps (scripts, gateways, events...) one start, completion or timer may run
-    run_steps: int = 1000
+    run_steps: int = 500
     #: loop and comprehension rounds, and function calls, one evaluation may make
     iterations: int = 1_000_000
     #: items (characters, list elements) one operation may create, and all of one evaluation's together
