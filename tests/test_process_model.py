@@ -1,9 +1,10 @@
-"""The shipped model opens cleanly in a modeller (Camunda Modeler / bpmn-js) and covers the 2021 procedure.
+"""The shipped models open cleanly in a modeller (Camunda Modeler / bpmn-js) and cover the 2021 procedure.
 
-Reads processes/multi_agency_audit.bpmn and processes/audit_durations.dmn as files and checks: the
-schemas and deploy-time validation; complete diagram interchange with nothing drawn on top of
-anything else; lanes that match the app's groups; every numbered step of the seed procedure; timers
-and due dates driven by the planned ``deadlines``; and the phase-duration decision table.
+Every shipped BPMN file (the audit and the immediate concern) is checked for the schemas, deploy-time
+validation, and complete diagram interchange with nothing drawn on top of anything else. The audit and
+processes/audit_durations.dmn are also checked for lanes that match the app's groups, every numbered
+step of the seed procedure, timers and due dates driven by the planned ``deadlines``, and the
+phase-duration decision table.
 """
 
 from __future__ import annotations
@@ -48,6 +49,15 @@ def _parse(path: Path) -> etree._Element:
 @pytest.fixture(scope="module")
 def bpmn():
     return _parse(BPMN_FILE)
+
+
+SHIPPED = sorted(PROCESSES.glob("*.bpmn"))
+
+
+@pytest.fixture(scope="module", params=SHIPPED, ids=[path.stem for path in SHIPPED])
+def any_bpmn(request):
+    """Each shipped BPMN file in turn (the audit and the immediate concern): drawn and checked alike."""
+    return _parse(request.param)
 
 
 @pytest.fixture(scope="module")
@@ -127,6 +137,13 @@ def shapes_in(plane) -> dict:
     return {s.get("bpmnElement"): bounds(s) for s in plane.findall("bpmndi:BPMNShape", NS)}
 
 
+def test_every_shipped_model_is_schema_valid_and_deploys(any_bpmn):
+    etree.XMLSchema(etree.parse(XSD_PATH)).assertValid(any_bpmn)
+    files = [(path.name, path.read_bytes()) for path in sorted(PROCESSES.iterdir()) if path.suffix in (".bpmn", ".dmn")]
+    models = validate_models(files, DEFAULT_LANE_GROUPS)
+    assert {"multi_agency_audit", "immediate_concern"} <= set(models.processes)
+
+
 def test_schemas_and_deploy_time_validation_pass(bpmn, dmn):
     etree.XMLSchema(etree.parse(XSD_PATH)).assertValid(bpmn)
     etree.XMLSchema(etree.parse(DMN_SCHEMAS[DMN_NS])).assertValid(dmn)
@@ -135,36 +152,36 @@ def test_schemas_and_deploy_time_validation_pass(bpmn, dmn):
     assert "multi_agency_audit" in models.processes
 
 
-def test_diagram_interchange_is_complete(bpmn):
-    ids = Counter(e.get("id") for e in bpmn.iter() if isinstance(e.tag, str)
+def test_diagram_interchange_is_complete(any_bpmn):
+    ids = Counter(e.get("id") for e in any_bpmn.iter() if isinstance(e.tag, str)
                   and etree.QName(e).namespace in OMG_NAMESPACES and e.get("id"))
     assert [i for i, n in ids.items() if n > 1] == []
-    semantic = {e.get("id") for e in bpmn.iter(f"{{{BPMN_NS}}}*") if e.get("id")}
-    for di in bpmn.xpath("//*[@bpmnElement]"):
+    semantic = {e.get("id") for e in any_bpmn.iter(f"{{{BPMN_NS}}}*") if e.get("id")}
+    for di in any_bpmn.xpath("//*[@bpmnElement]"):
         assert di.get("bpmnElement") in semantic, f"{di.get('id')} draws a missing element"
-    for ref in bpmn.xpath("//bpmn:*/@sourceRef | //bpmn:*/@targetRef | //bpmn:*/@attachedToRef | //bpmn:*/@default"
+    for ref in any_bpmn.xpath("//bpmn:*/@sourceRef | //bpmn:*/@targetRef | //bpmn:*/@attachedToRef | //bpmn:*/@default"
                           " | //bpmn:*/@processRef | //bpmn:flowNodeRef/text()", namespaces=NS):
         assert str(ref).strip() in semantic, f"reference to a missing element '{ref}'"
-    main = plane_for(bpmn, bpmn.find("bpmn:process", NS))
-    assert main.get("bpmnElement") == bpmn.find("bpmn:collaboration", NS).get("id")
-    for element in bpmn.xpath("//bpmn:participant | //bpmn:lane", namespaces=NS):
-        assert [s.getparent() for s in di_of(bpmn, element.get("id"))] == [main], element.get("id")
-    for container in containers(bpmn):
-        plane = plane_for(bpmn, container)
+    main = plane_for(any_bpmn, any_bpmn.find("bpmn:process", NS))
+    assert main.get("bpmnElement") == any_bpmn.find("bpmn:collaboration", NS).get("id")
+    for element in any_bpmn.xpath("//bpmn:participant | //bpmn:lane", namespaces=NS):
+        assert [s.getparent() for s in di_of(any_bpmn, element.get("id"))] == [main], element.get("id")
+    for container in containers(any_bpmn):
+        plane = plane_for(any_bpmn, container)
         for node in flow_nodes(container):
-            shapes = di_of(bpmn, node.get("id"))
+            shapes = di_of(any_bpmn, node.get("id"))
             assert len(shapes) == 1, f"'{node.get('id')}' has {len(shapes)} shapes"
             assert shapes[0].getparent() is plane, f"'{node.get('id')}' is drawn on the wrong plane"
         for flow in container.findall("bpmn:sequenceFlow", NS):
-            edges = di_of(bpmn, flow.get("id"), "BPMNEdge")
+            edges = di_of(any_bpmn, flow.get("id"), "BPMNEdge")
             assert len(edges) == 1, f"'{flow.get('id')}' has {len(edges)} edges"
             assert edges[0].getparent() is plane, f"'{flow.get('id')}' is drawn on the wrong plane"
             assert len(edges[0].findall("di:waypoint", NS)) >= 2, f"'{flow.get('id')}' needs two waypoints"
 
 
-def test_no_shapes_on_top_of_each_other_and_edges_touch_their_shapes(bpmn):
-    for container in containers(bpmn):
-        plane, nodes = plane_for(bpmn, container), {n.get("id"): n for n in flow_nodes(container)}
+def test_no_shapes_on_top_of_each_other_and_edges_touch_their_shapes(any_bpmn):
+    for container in containers(any_bpmn):
+        plane, nodes = plane_for(any_bpmn, container), {n.get("id"): n for n in flow_nodes(container)}
         drawn = {k: v for k, v in shapes_in(plane).items() if k in nodes}
         for a, b in combinations(sorted(drawn), 2):
             host = {nodes[a].get("attachedToRef"): a, nodes[b].get("attachedToRef"): b}
@@ -175,14 +192,14 @@ def test_no_shapes_on_top_of_each_other_and_edges_touch_their_shapes(bpmn):
             else:
                 assert not overlap(drawn[a], drawn[b]), f"'{a}' {drawn[a]} overlaps '{b}' {drawn[b]}"
         for flow in container.findall("bpmn:sequenceFlow", NS):
-            points = di_of(bpmn, flow.get("id"), "BPMNEdge")[0].findall("di:waypoint", NS)
+            points = di_of(any_bpmn, flow.get("id"), "BPMNEdge")[0].findall("di:waypoint", NS)
             for end, point in (("sourceRef", points[0]), ("targetRef", points[-1])):
                 x, y, ref = float(point.get("x")), float(point.get("y")), flow.get(end)
                 assert distance_to_border(x, y, drawn[ref]) <= 2, \
                     f"'{flow.get('id')}' ends at ({x:g}, {y:g}), off its {end[:6]} '{ref}' {drawn[ref]}"
-    main = shapes_in(plane_for(bpmn, bpmn.find("bpmn:process", NS)))
-    pool = main[bpmn.find("bpmn:collaboration/bpmn:participant", NS).get("id")]
-    lanes = bpmn.findall(".//bpmn:lane", NS)
+    main = shapes_in(plane_for(any_bpmn, any_bpmn.find("bpmn:process", NS)))
+    pool = main[any_bpmn.find("bpmn:collaboration/bpmn:participant", NS).get("id")]
+    lanes = any_bpmn.findall(".//bpmn:lane", NS)
     for lane in lanes:
         assert inside(main[lane.get("id")], pool), f"lane '{lane.get('id')}' sticks out of the pool"
         for ref in lane.findall("bpmn:flowNodeRef", NS):
@@ -192,13 +209,13 @@ def test_no_shapes_on_top_of_each_other_and_edges_touch_their_shapes(bpmn):
         assert not overlap(main[a.get("id")], main[b.get("id")]), f"lanes '{a.get('id')}' and '{b.get('id')}'"
 
 
-def test_no_edge_runs_through_a_shape(bpmn):
+def test_no_edge_runs_through_a_shape(any_bpmn):
     """Beyond docking on the border, an edge must not be drawn across any task, event or gateway (its own included)."""
-    for container in containers(bpmn):
-        plane, nodes = plane_for(bpmn, container), {n.get("id") for n in flow_nodes(container)}
+    for container in containers(any_bpmn):
+        plane, nodes = plane_for(any_bpmn, container), {n.get("id") for n in flow_nodes(container)}
         drawn = {k: v for k, v in shapes_in(plane).items() if k in nodes}
         for flow in container.findall("bpmn:sequenceFlow", NS):
-            edge = di_of(bpmn, flow.get("id"), "BPMNEdge")[0].findall("di:waypoint", NS)
+            edge = di_of(any_bpmn, flow.get("id"), "BPMNEdge")[0].findall("di:waypoint", NS)
             points = [(float(p.get("x")), float(p.get("y"))) for p in edge]
             for (p, q), (element, b) in product(pairwise(points), drawn.items()):
                 assert not runs_into(p, q, b), f"'{flow.get('id')}' segment {p}-{q} runs through '{element}' {b}"

@@ -37,13 +37,15 @@ def test_qa_and_qiip_returns_loop_back_to_the_chair_until_signed_off(app, people
         audit.complete("qiip_sign_off", {"qiip_quorate": "false", "qiip_decision": "approve"})
         assert [t.bpmn_id for t in tasks.inbox(people["qiip"])] == ["qiip_sign_off"]
         audit.complete("qiip_sign_off", {"qiip_quorate": "true", "qiip_decision": "approve"})
-        audit.complete("record_actions", {"actions": "Toolkit | MACFA | csc | 2027-09-30\n"
-                                                     "Chronologies | lcspr | icb | 2027-10-31"})
+        audit.complete("record_actions", {"actions": "Toolkit | F1: neglect seen late | MACFA | csc | Head of CSC | "
+                                                     "2027-09-30\nChronologies | lcspr | icb | 2027-10-31"})
 
     instance = db.session.get(ProcessInstance, audit.instance_id)
     assert instance.status == "completed" and instance.ended_at is not None
     actions = db.session.scalars(select(TrackerAction).order_by(TrackerAction.id)).all()
-    assert [(a.action, a.review_type, a.owner_agency, str(a.due_date)) for a in actions] == [
-        ("Toolkit", "MACFA", "csc", "2027-09-30"), ("Chronologies", "LCSPR", "icb", "2027-10-31")]
+    assert [(a.action, a.source_finding, a.review_type, a.owner_agency, a.owner_person, str(a.due_date),
+             a.rag_status) for a in actions] == [
+        ("Toolkit", "F1: neglect seen late", "MACFA", "csc", "Head of CSC", "2027-09-30", "green"),
+        ("Chronologies", None, "LCSPR", "icb", None, "2027-10-31", "green")]  # the older four-part line still reads
     revisions = [t for t in audit.open_tasks()]
     assert revisions == []
