@@ -76,6 +76,15 @@ def test_the_audit_diagram_opens_without_warnings_and_shows_every_element(tmp_pa
         assert attribute in result["saved"]
 
 
+def test_the_immediate_concern_diagram_opens_and_shows_its_escalation(tmp_path):
+    xml = (PROCESSES / "immediate_concern.bpmn").read_text()
+    result = _open_in_bpmn_js(tmp_path, xml)
+    assert result["warnings"] == []
+    shown = set(result["planes"]["concern_collaboration"])
+    assert {"respond_to_concern", "b_not_claimed", "business_unit_told", "to_business_unit_told"} <= shown
+    assert "camunda:candidateGroups" in result["saved"] and "unless_claimed" in result["saved"]
+
+
 def test_a_diagram_with_a_dangling_reference_is_reported(tmp_path):
     """The check above can fail: bpmn-js warns about what it cannot draw."""
     xml = (PROCESSES / "multi_agency_audit.bpmn").read_text().replace(
