@@ -59,6 +59,8 @@ class UserTaskView:
     form: list[FormFieldView]
     #: checks the app makes before the task may be completed (the ``guard`` property), e.g. no_open_concerns
     guards: list[str] = field(default_factory=list)
+    #: records the app adds to the task's data when it completes (the ``provide`` property), e.g. case_list
+    providers: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -102,7 +104,11 @@ def user_task_view(task: Task) -> UserTaskView:
         due_at=due_at, priority=_priority(extensions.get("camunda:priority")),
         agency=agency_of(task), documentation=spec.documentation,
         form=[_field_view(f) for f in spec.form.fields] if spec.form else [],
-        guards=[part.strip() for part in str(extensions.get("guard") or "").split(",") if part.strip()])
+        guards=_names(extensions.get("guard")), providers=_names(extensions.get("provide")))
+
+
+def _names(text: str | None) -> list[str]:
+    return [part.strip() for part in str(text or "").split(",") if part.strip()]
 
 
 def timer_due(task: Task, definition: TimerEventDefinition) -> datetime:

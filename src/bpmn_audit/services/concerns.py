@@ -24,7 +24,7 @@ from ..models.instance import RUNNING
 from ..models.task import COMPLETED
 from . import runtime
 from .cases import participation
-from .errors import Conflict, FormInvalid, NotFound
+from .errors import PROCESS_KEY, Conflict, FormInvalid, NotFound
 from .persistence import record_event
 from .transaction import transaction
 
@@ -113,7 +113,7 @@ def refuse_while_open(audit: ProcessInstance) -> None:
     still_open = open_concerns(audit.id)
     if still_open:
         cases = ", ".join(concern.pseudonym or "a case" for concern in still_open)
-        raise FormInvalid({"_process": f"Close the open immediate concern(s) first ({cases}): QA cannot sign "
+        raise FormInvalid({PROCESS_KEY: f"Close the open immediate concern(s) first ({cases}): QA cannot sign "
                                        "off while a concern about a child's safety is open"})
 
 

@@ -27,8 +27,13 @@ class Conflict(ServiceError):
     status = 409
 
 
+#: the key of FormInvalid's errors under which a failure of the process (not of one field) is reported
+PROCESS_KEY = "_process"
+
+
 class FormInvalid(ServiceError):
-    """Form values are wrong; ``errors`` maps each field id to its message, ``values`` keeps the input."""
+    """Form values are wrong; ``errors`` maps each field id (or PROCESS_KEY) to its message, ``values``
+    keeps the input."""
 
     status = 422
 

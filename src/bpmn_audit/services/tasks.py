@@ -9,7 +9,6 @@ if the task itself was completed meanwhile, the caller gets a Conflict.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,19 +18,16 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ..engine.errors import ScriptRuntimeError, TaskNotReadyError
 from ..engine.limits import EngineLimits
-from ..models import HumanTask, ProcessInstance, User, db
+from ..models import HumanTask, User, db
 from ..models.base import utcnow
 from ..models.instance import RUNNING
 from ..models.task import COMPLETED, OPEN
-from . import concerns
-from .errors import Conflict, FormInvalid, NotFound
+from . import task_hooks
+from .errors import PROCESS_KEY, Conflict, FormInvalid, NotFound
 from .forms import clean_form
 from .identity import can_work_on, is_candidate
 from .persistence import engine_limits, load_audit, record_event, save_audit
 from .transaction import transaction
-
-#: the key of FormInvalid's errors under which a failure of the process itself is reported
-PROCESS_KEY = "_process"
 
 log = logging.getLogger(__name__)
 
@@ -119,19 +115,6 @@ class _Settings:
     max_codes: int
 
 
-#: checks a model may ask for before a task completes (``<camunda:property name="guard" value="..."/>``)
-GUARDS: dict[str, Callable[[ProcessInstance], None]] = {"no_open_concerns": concerns.refuse_while_open}
-
-
-def _check_guards(guards: list[str], instance: ProcessInstance) -> None:
-    """Run the task's guards; each raises FormInvalid to refuse the completion."""
-    for guard in guards:
-        if guard not in GUARDS:
-            raise FormInvalid({PROCESS_KEY: f"the model asks for a check '{guard}' the app does not know; "
-                                            f"it knows {', '.join(sorted(GUARDS))}"})
-        GUARDS[guard](instance)
-
-
 def _record_failure(task_id: int, user: User, message: str) -> None:
     """Write a failed completion to the audit's history (the completion itself was rolled back)."""
     task = db.session.get(HumanTask, task_id)
@@ -154,7 +137,7 @@ def _complete_once(task_id: int, user: User, form: dict[str, Any], settings: _Se
     try:
         view = audit.user_task(task.engine_task_id)
         values = clean_form(view.form, form, max_codes=settings.max_codes)
-        _check_guards(view.guards, instance)
+        values.update(task_hooks.run(task, view.guards, view.providers))
         events = audit.complete(task.engine_task_id, values)
         task.status = COMPLETED
         task.completed_at = utcnow()
