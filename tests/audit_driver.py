@@ -8,8 +8,9 @@ from sqlalchemy import select
 
 from bpmn_audit.models import HumanTask, ProcessInstance, db
 from bpmn_audit.models.task import OPEN
-from bpmn_audit.services import runtime, tasks
+from bpmn_audit.services import cases, runtime, sample_records, tasks
 from bpmn_audit.services.timers import fire_due_timers
+from conftest import LAUNCH
 
 SET_UP = {
     "title": "Neglect in under-fives", "theme": "Neglect", "scope": "Recognising neglect",
@@ -61,11 +62,28 @@ class AuditDriver:
         return self.people[key]
 
     def complete(self, bpmn_id: str, values: dict | None = None) -> None:
-        """Complete every open task with this id (each agency's, for per-agency tasks)."""
+        """Complete every open task with this id (each agency's, for per-agency tasks), first doing in the
+        app's pages what the task needs: cases in the register, each agency's audit of them."""
         found = self.open_tasks(bpmn_id)
         assert found, f"no open task {bpmn_id}; open: {[t.bpmn_id for t in self.open_tasks()]}"
+        values = values if values is not None else ANSWERS[bpmn_id]
+        if bpmn_id == "nominate_cases":
+            self.nominate(int(values.get("case_count", 4)))
         for task in found:
-            tasks.complete_task(task.id, self.person_for(task), values if values is not None else ANSWERS[bpmn_id])
+            if bpmn_id == "submit_agency_report":
+                self.audit_cases(task.agency)
+            tasks.complete_task(task.id, self.person_for(task), values)
+
+    def nominate(self, count: int) -> None:
+        """Enter made-up children in the audit's case register, up to ``count``."""
+        have = len(cases.list_cases(self.instance_id, self.people["bu"]))
+        if have < count:
+            sample_records.nominate_cases(self.instance_id, self.people["nominator"], count - have, LAUNCH.date())
+
+    def audit_cases(self, agency: str) -> None:
+        """The agency's finding on every case and its return, nominating its practitioner."""
+        sample_records.complete_agency_audit(self.instance_id, agency, self.people[f"lead.{agency}"],
+                                             f"practitioner.{agency}")
 
     def data(self) -> dict:
         from bpmn_audit.services.persistence import engine_limits, load_audit

@@ -29,7 +29,10 @@ def test_simulate_runs_a_whole_audit_and_prints_its_timeline():
     assert "Agency report overdue" in out and "Chase the overdue agency report" in out
     assert len(re.findall(r"Quality-assure the analysis report", out)) == 2  # QA returned it once
     assert out.rstrip().endswith("QA returned the report 1 time(s).")
-    assert "reached its end; 3 action(s) on the tracker; 7 reminder(s); 1 escalation(s)" in out
+    assert ("reached its end; 3 action(s) on the tracker; 7 reminder(s); 1 escalation(s); 1 immediate concern(s) "
+            "raised and closed") in out
+    # the concern: raised by the first agency to report, answered by the Business Unit within the hour
+    assert re.search(r"Immediate concern\s+Respond to the immediate concern\s+Business Unit / csc .* bu\.officer", out)
     # timers fire after their moment, never before: the notice period ends at 17:00 on Mon 18 Jan
     assert re.search(r"Notice period ends\s+Mon 18 Jan 2027 17:01\s+process", out)
 
@@ -65,10 +68,10 @@ def test_deploy_prints_versions_and_explains_a_broken_model(runner, app, tmp_pat
 
     broken = tmp_path / "broken.bpmn"
     broken.write_text((PROCESSES / "multi_agency_audit.bpmn").read_text().replace(
-        "cases = case_pseudonyms(case_count)", "cases = case_pseudonyms(case_count"))
+        'pseudonyms = [case["pseudonym"] for case in cases]', 'pseudonyms = [case["pseudonym"] for case in cases'))
     result = runner.invoke(main, ["deploy", str(broken), str(PROCESSES / "audit_durations.dmn")])
     assert result.exit_code != 0
-    assert "element 'assign_pseudonyms' (Assign case pseudonyms): the script is not valid Python" in result.output
+    assert "element 'assign_pseudonyms' (List the case pseudonyms): the script is not valid Python" in result.output
     checked = runner.invoke(main, ["validate", str(broken), str(PROCESSES / "audit_durations.dmn")])
     assert checked.exit_code != 0 and checked.output == result.output
     good = runner.invoke(main, ["validate", str(PROCESSES / "multi_agency_audit.bpmn"),

@@ -66,6 +66,8 @@ def test_two_agencies_submitting_at_once_both_land(app, people, deployed, caplog
         audit = AuditDriver(people, {"agencies": "police, csc"})
         audit.through_notice(clock)
         reports = {t.agency: t.id for t in audit.open_tasks("submit_agency_report")}
+        audit.audit_cases("police")
+        audit.audit_cases("csc")
         version_before = db.session.get(ProcessInstance, audit.instance_id).version
         jobs = [(reports["police"], "lead.police", ANSWERS["submit_agency_report"]),
                 (reports["csc"], "lead.csc", ANSWERS["submit_agency_report"])]

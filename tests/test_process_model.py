@@ -334,14 +334,17 @@ def test_the_seed_procedure_is_covered(bpmn):
         assert _reaches(bpmn, earlier, later), f"'{later}' does not follow '{earlier}'"
 
 
-def test_the_agency_report_form_has_the_domain_fields(bpmn):
-    fields = _form_fields(bpmn, "submit_agency_report")
-    assert {"involvement_summary", "worked_well", "areas_for_development", "voice_of_child", "grading",
-            "agency_recommendations", "practitioner_name", "immediate_concern"} <= set(fields)
-    assert fields["grading"].get("type") == "enum"
-    assert [v.get("id") for v in fields["grading"].findall("camunda:value", NS)] == [
-        "outstanding", "good", "requires_improvement", "inadequate"]
-    assert fields["immediate_concern"].get("type") == "boolean"
+def test_the_agency_report_is_checked_per_case_and_hands_on_the_practitioner(bpmn):
+    """The per-case findings live in the app's agency audit records (services/agency_audits.py): the task
+    refuses to complete until they are whole, and hands the process only the nominated practitioner."""
+    properties = {p.get("name"): p.get("value")
+                  for p in by_id(bpmn, "submit_agency_report").iterfind(".//camunda:property", NS)}
+    assert (properties["guard"], properties["provide"]) == ("agency_audit_complete", "agency_return")
+    assert _form_fields(bpmn, "submit_agency_report") == {}  # nothing about a child in process data
+    nominate = {p.get("name"): p.get("value") for p in by_id(bpmn, "nominate_cases").iterfind(".//camunda:property",
+                                                                                              NS)}
+    assert (nominate["guard"], nominate["provide"]) == ("cases_nominated", "case_list")
+    assert by_id(bpmn, "agency_report_submitted").find("bpmn:terminateEventDefinition", NS) is not None
 
 
 def test_timers_and_due_dates_read_the_planned_deadlines(bpmn):

@@ -33,6 +33,7 @@ def test_agency_reminder_and_escalation_fire_on_time_not_a_minute_before(app, pe
         police = next(t for t in audit.open_tasks("submit_agency_report") if t.agency == "police")
         from audit_driver import ANSWERS
 
+        audit.audit_cases("police")
         tasks.complete_task(police.id, people["lead.police"], ANSWERS["submit_agency_report"])
         jobs = db.session.scalars(select(TimerJob).where(TimerJob.instance_id == audit.instance_id)).all()
         assert sorted((job.bpmn_id, job.agency) for job in jobs) == [
@@ -53,6 +54,7 @@ def test_agency_reminder_and_escalation_fire_on_time_not_a_minute_before(app, pe
 
         # csc submits on time; icb does not
         csc = next(t for t in audit.open_tasks("submit_agency_report") if t.agency == "csc")
+        audit.audit_cases("csc")
         tasks.complete_task(csc.id, people["lead.csc"], ANSWERS["submit_agency_report"])
 
         clock.move_to(due_at - timedelta(minutes=1))

@@ -62,8 +62,8 @@ def test_a_task_nobody_can_do_is_named():
      "element 'notice_period_ends' (Notice period ends): cycle timers (timeCycle) are not supported"),
     ("qa_decision == 'approve'", "qa_decision = 'approve'",
      "element 'qa_gateway' (QA approved?): the condition of the flow to 'qiip_sign_off' is not valid Python"),
-    ("cases = case_pseudonyms(case_count)", "import os",
-     "element 'assign_pseudonyms' (Assign case pseudonyms): the script is refused by the sandbox"),
+    ('pseudonyms = [case["pseudonym"] for case in cases]', "import os",
+     "element 'assign_pseudonyms' (List the case pseudonyms): the script is refused by the sandbox"),
 ])
 def test_timer_condition_and_script_mistakes_are_named(old, new, expected):
     found = problems_of(old, new)

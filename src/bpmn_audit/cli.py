@@ -264,7 +264,8 @@ def simulate(agencies: int, cases: int, start: str | None) -> None:
     ok = result.completed and result.tracker_actions > 0
     click.echo(f"\nAudit {'reached its end' if result.completed else 'did NOT reach its end'}; "
                f"{result.tracker_actions} action(s) on the tracker; {result.reminders} reminder(s); "
-               f"{result.escalations} escalation(s); QA returned the report {result.qa_returns} time(s).")
+               f"{result.escalations} escalation(s); {result.concerns_closed} immediate concern(s) raised and closed; "
+               f"QA returned the report {result.qa_returns} time(s).")
     sys.exit(0 if ok else 1)
 
 

@@ -2,7 +2,8 @@
 
 Services never see SpiffWorkflow objects; these dataclasses are built from them here. People on a task
 (``camunda:assignee``, ``candidateUsers``, ``candidateGroups``) may be literal or an expression over
-process data (``${chair}``), evaluated in the sandbox like every other expression.
+process data (``${chair}``), evaluated in the sandbox like every other expression; an expression giving None names
+nobody, and the task goes to its candidate groups.
 """
 
 from __future__ import annotations
@@ -133,6 +134,8 @@ def _people(task: Task, attribute: str) -> list[str]:
     if "${" not in text and "#{" not in text:
         return [part.strip() for part in text.split(",") if part.strip()]
     value = task.workflow.script_engine.evaluate(task, text)
+    if value is None:
+        return []  # nobody named (yet): the task goes to its candidate groups
     names = [value] if isinstance(value, str) else value if isinstance(value, list) else None
     if names is None or not all(isinstance(name, str) and 0 < len(name) <= MAX_NAME for name in names):
         bpmn_id, name, label = element_of(task.task_spec)

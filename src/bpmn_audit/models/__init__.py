@@ -1,5 +1,6 @@
 """SQLAlchemy tables. ``db`` is the Flask-SQLAlchemy extension every model hangs off."""
 
+from .agency_audit import AgencyReturn, CaseFinding
 from .base import db
 from .case import AuditRetention, Case, CaseAccess
 from .concern import Concern
@@ -14,4 +15,5 @@ from .timer import TimerJob
 from .tracker import TrackerAction
 
 __all__ = ["db", "Deployment", "DeploymentFile", "ProcessSpec", "HistoryEvent", "Incident", "User", "ProcessInstance",
-           "HumanTask", "TimerJob", "TrackerAction", "Case", "CaseAccess", "AuditRetention", "Concern", "Notification"]
+           "HumanTask", "TimerJob", "TrackerAction", "Case", "CaseAccess", "AuditRetention", "Concern", "Notification",
+           "AgencyReturn", "CaseFinding"]

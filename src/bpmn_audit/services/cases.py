@@ -41,7 +41,7 @@ from ..models.case import NOMINATED, PURGED, READ, REFUSED, RETENTION_SET
 from ..models.instance import RUNNING
 from .case_crypto import require_case_key, seal, unseal
 from .case_form import clean_case, clean_purpose, clean_retention_date
-from .errors import Conflict, Forbidden, NotFound, ServiceError
+from .errors import PROCESS_KEY, Conflict, Forbidden, FormInvalid, NotFound, ServiceError
 from .runtime import get_instance
 from .transaction import transaction
 
@@ -163,6 +163,24 @@ def list_cases(instance_id: int, user: User) -> list[CaseSummary]:
         raise NotFound(f"there are no cases of audit {instance_id} for you")
     rows = db.session.scalars(select(Case).where(Case.instance_id == instance_id).order_by(Case.position))
     return [_summary(row) for row in rows]
+
+
+def refuse_until_nominated(task: HumanTask, values: Mapping[str, Any]) -> None:
+    """The ``cases_nominated`` guard: the register holds the audit's cases, as many as the form says."""
+    count = db.session.scalar(select(func.count()).select_from(Case).where(Case.instance_id == task.instance_id))
+    expected = values.get("case_count")
+    if not count:
+        raise FormInvalid({PROCESS_KEY: "Enter each child in the case register first: no case has been nominated"})
+    if expected is not None and count != expected:
+        raise FormInvalid({"case_count": f"The case register holds {count} case(s), not {expected}: add the missing "
+                                         "cases or correct the number"})
+
+
+def case_list(task: HumanTask, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``case_list`` provider: the audit's cases as the process may hold them, ids and pseudonyms only."""
+    rows = db.session.execute(select(Case.id, Case.pseudonym).where(Case.instance_id == task.instance_id)
+                              .order_by(Case.position))
+    return {"cases": [{"id": case_id, "pseudonym": pseudonym} for case_id, pseudonym in rows]}
 
 
 def read_case(case_id: int, user: User, purpose: str) -> CaseDetails:

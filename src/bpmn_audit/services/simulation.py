@@ -18,11 +18,12 @@ import time_machine
 from sqlalchemy import func, select
 
 from ..engine.calendar import LONDON, roll_forward
-from ..models import HistoryEvent, HumanTask, TrackerAction, User, db
+from ..models import Concern, HistoryEvent, HumanTask, TrackerAction, User, db
 from ..models.base import utcnow
 from ..models.instance import COMPLETED
 from ..models.task import OPEN
-from . import deployments, identity, runtime, tasks, timers
+from . import cases as case_register
+from . import concerns, deployments, identity, runtime, sample_records, tasks, timers
 
 SAMPLE_AGENCIES = [
     ("csc", "Children's Social Care"), ("police", "Police"), ("icb", "Integrated Care Board"),
@@ -56,6 +57,7 @@ class SimulationResult:
     reminders: int
     escalations: int
     qa_returns: int
+    concerns_closed: int = 0
     timeline: list[TimelineRow] = field(default_factory=list)
 
 
@@ -92,8 +94,8 @@ def run(processes_dir: str | Path, agencies: int = 6, cases: int = 4,
             timers.fire_due_timers("simulation")
             for task in open_tasks:
                 if planned[task.id] <= utcnow() and db.session.get(HumanTask, task.id).status == OPEN:
-                    user = _someone_for(task, people)
-                    tasks.complete_task(task.id, user, person.answers(task))
+                    person.prepare(task, instance.id, people)
+                    tasks.complete_task(task.id, _someone_for(task, people), person.answers(task))
         return _result(instance.id)
 
 
@@ -106,6 +108,7 @@ class _Behaviour:
         self.cases = cases
         self.start = start
         self.qa_rounds = 0
+        self.concern_raised = False
 
     def when(self, task: HumanTask) -> datetime:
         """When the person does the task: on a working day, as people do."""
@@ -123,8 +126,10 @@ class _Behaviour:
             return task.due_at - timedelta(days=4) + stagger
         if task.bpmn_id == "write_analysis_report":
             return task.due_at - timedelta(days=1)
-        if task.bpmn_id in ("chase_agency_report", "chase_analysis_report", "act_on_immediate_concern"):
+        if task.bpmn_id in ("chase_agency_report", "chase_analysis_report"):
             return created + timedelta(hours=2)
+        if task.bpmn_id == "respond_to_concern":  # within the hour, before it is escalated
+            return created + timedelta(hours=1)
         if task.bpmn_id in ("confirm_audit_lead", "read_reports"):
             return created + timedelta(days=2) + stagger
         if task.bpmn_id == "record_event_part_2":
@@ -132,6 +137,21 @@ class _Behaviour:
         if task.bpmn_id in ("set_up_audit",):
             return created + timedelta(hours=1)
         return created + timedelta(days=1)
+
+    def prepare(self, task: HumanTask, audit_id: int, people: dict[str, User]) -> None:
+        """What people do in the app's pages before completing a task: enter the children in the case
+        register, audit each case for their agency; and the first agency to report raises a concern."""
+        if task.bpmn_id == "nominate_cases":
+            sample_records.nominate_cases(audit_id, people["nominating_partner"], self.cases,
+                                          self.start.astimezone(LONDON).date())
+        elif task.bpmn_id == "submit_agency_report":
+            lead = people[f"agency_lead:{task.agency}"]
+            sample_records.complete_agency_audit(audit_id, task.agency, lead, f"practitioner.{task.agency}")
+            if not self.concern_raised:
+                self.concern_raised = True
+                first_case = case_register.list_cases(audit_id, lead)[0]
+                concerns.raise_concern(audit_id, lead, f"Bruising on {first_case.pseudonym} seen while reading the "
+                                                       "records was not followed up", case_id=first_case.id)
 
     def answers(self, task: HumanTask) -> dict[str, str]:
         agency_name = dict(self.agencies).get(task.agency or "", "")
@@ -160,6 +180,9 @@ class _Behaviour:
                 "practitioner_name": f"{agency_name} practitioner",
                 "practitioner_email": f"practitioner@{task.agency}.example", "immediate_concern": "false"},
             "chase_agency_report": {"chase_notes": "Agency lead promised the report within two days."},
+            "respond_to_concern": {"outcome": "referral_made", "referral_reference": "MASH-2027-0142",
+                                   "action_taken": "Referred to the MASH with the agency lead; strategy discussion "
+                                                   "held the same day."},
             "share_reports": {"reports_shared_on": _today()},
             "read_reports": {"questions_for_event": "How was the child's voice captured?"},
             "schedule_event": {"event_date": _today(days=7), "event_link": "https://meet.example/macfa"},
@@ -220,8 +243,10 @@ def _result(instance_id: int) -> SimulationResult:
     instance = runtime.get_instance(instance_id)
     history = db.session.scalars(select(HistoryEvent).where(HistoryEvent.instance_id == instance_id)
                                  .order_by(HistoryEvent.at, HistoryEvent.id)).all()
-    done = db.session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id,
-                                                      HumanTask.completed_by.is_not(None))).all()
+    concern_processes = select(Concern.process_id).where(Concern.audit_id == instance_id)
+    done = db.session.scalars(select(HumanTask).where(
+        (HumanTask.instance_id == instance_id) | HumanTask.instance_id.in_(concern_processes),
+        HumanTask.completed_by.is_not(None))).all()
     rows = [TimelineRow(t.phase or "", t.name, _lane_and_agency(t.lane, t.agency), t.due_at, t.completed_at,
                         t.completed_by) for t in done]
     rows += [TimelineRow((e.detail or {}).get("phase") or "", e.name, _lane_and_agency(None, e.agency), None, e.at,
@@ -234,7 +259,7 @@ def _result(instance_id: int) -> SimulationResult:
         escalations=sum(1 for t in done if t.bpmn_id.startswith("chase_")),
         qa_returns=sum(1 for t in done if t.bpmn_id == "qa_analysis_report"
                        and (t.form_data or {}).get("qa_decision") == "return"),
-        timeline=rows)
+        concerns_closed=sum(1 for t in done if t.bpmn_id == concerns.RESPONSE_TASK), timeline=rows)
 
 
 def _lane_and_agency(lane: str | None, agency: str | None) -> str:

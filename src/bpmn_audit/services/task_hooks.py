@@ -9,28 +9,36 @@ the process owner's guide lists them. An unknown name refuses the completion and
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..models import HumanTask
-from . import concerns
+from . import agency_audits, cases, concerns
 from .errors import PROCESS_KEY, FormInvalid
 
-#: guard name -> check of the task about to complete (raises FormInvalid to refuse)
-GUARDS: dict[str, Callable[[HumanTask], None]] = {
-    "no_open_concerns": lambda task: concerns.refuse_while_open(task.instance),
+Hook = Callable[[HumanTask, Mapping[str, Any]], Any]
+
+#: guard name -> check of the task about to complete and its cleaned form values (raises FormInvalid)
+GUARDS: dict[str, Hook] = {
+    "no_open_concerns": lambda task, values: concerns.refuse_while_open(task.instance),
+    "cases_nominated": cases.refuse_until_nominated,
+    "agency_audit_complete": agency_audits.refuse_until_complete,
 }
 #: provider name -> the values it adds to the completing task's data
-PROVIDERS: dict[str, Callable[[HumanTask], dict[str, Any]]] = {}
+PROVIDERS: dict[str, Hook] = {
+    "case_list": cases.case_list,
+    "agency_return": agency_audits.agency_return,
+    "practitioners": agency_audits.practitioners,
+}
 
 
-def run(task: HumanTask, guards: list[str], providers: list[str]) -> dict[str, Any]:
+def run(task: HumanTask, values: Mapping[str, Any], guards: list[str], providers: list[str]) -> dict[str, Any]:
     """Check the task's guards, then gather what its providers add; raise FormInvalid to refuse."""
     for name in guards:
-        _known(name, GUARDS, "check")(task)
+        _known(name, GUARDS, "check")(task, values)
     provided: dict[str, Any] = {}
     for name in providers:
-        provided.update(_known(name, PROVIDERS, "record")(task))
+        provided.update(_known(name, PROVIDERS, "record")(task, values))
     return provided
 
 

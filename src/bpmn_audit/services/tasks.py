@@ -137,7 +137,7 @@ def _complete_once(task_id: int, user: User, form: dict[str, Any], settings: _Se
     try:
         view = audit.user_task(task.engine_task_id)
         values = clean_form(view.form, form, max_codes=settings.max_codes)
-        values.update(task_hooks.run(task, view.guards, view.providers))
+        values.update(task_hooks.run(task, values, view.guards, view.providers))
         events = audit.complete(task.engine_task_id, values)
         task.status = COMPLETED
         task.completed_at = utcnow()
