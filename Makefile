@@ -22,7 +22,7 @@ node_modules/.installed: package.json package-lock.json
 install: $(STAMP) $(NODE_STAMP)  ## create .venv (and node_modules) and install the project with its test tools
 
 run: $(STAMP)  ## run one whole audit on a virtual clock (the web app is not built yet)
-	$(BIN)/bpmn-audit simulate --agencies 6 --cases 4
+	$(BIN)/bpmn-audit simulate --agencies 6 --cases 5
 
 simulate: run
 
