@@ -285,8 +285,8 @@ def test_the_seed_procedure_is_covered(bpmn):
         assert local(by_id(bpmn, element_id)) == kind, f"'{element_id}' should be a {kind}"
     # steps 1, 2, 4: audit theme, agencies, chair, timeframe (with per-phase overrides)
     is_("set_up_audit", "userTask")
-    assert {"title", "theme", "scope", "complexity", "agencies", "chair_name", "independent_chair", "launch_date",
-            *(f"{p}_weeks_override" for p in ("notice", "audit", "review", "analysis", "qa"))} <= set(
+    assert {"title", "theme", "scope", "complexity", "agencies", "chair", "independent_chair", "launch_date",
+            "event_date", *(f"{p}_weeks_override" for p in ("notice", "audit", "review", "analysis", "qa"))} <= set(
         _form_fields(bpmn, "set_up_audit"))
     # step 2: the Business Unit sources an independent chair, when asked for
     is_("source_independent_chair", "userTask")
@@ -296,7 +296,9 @@ def test_the_seed_procedure_is_covered(bpmn):
     # step 1: each agency confirms its lead; step 3: cases nominated, audit pack collated; step 5: leads briefed
     for task in ("confirm_audit_lead", "nominate_cases", "collate_audit_pack", "brief_audit_leads"):
         is_(task, "userTask")
-    assert _over_agencies(by_id(bpmn, "confirm_audit_lead"))
+    is_("lead_confirmation", "subProcess")
+    assert _over_agencies(by_id(bpmn, "lead_confirmation"))
+    assert by_id(bpmn, "confirm_audit_lead").getparent() is by_id(bpmn, "lead_confirmation")
     # step 4a: two weeks' notice
     is_("notice_period_ends", "intermediateCatchEvent")
     # steps 4b, 6: each agency audits and reports, with a reminder and an escalation to the Business Unit
@@ -307,11 +309,11 @@ def test_the_seed_procedure_is_covered(bpmn):
     assert sorted(agency_timers) == ["audit_due", "audit_reminder"]
     chase = by_id(bpmn, _escalates_to(bpmn, agency_timers["audit_due"]))
     assert chase.get("id") == "chase_agency_report" and chase.get(f"{CAMUNDA}candidateGroups") == "business_unit"
-    # step 6: reports shared, one week to read; step 7: the event, parts 1 and 2
-    for task in ("share_reports", "schedule_event", "read_reports", "record_event_part_1", "record_event_part_2"):
+    # step 6: reports shared with the practitioners and the chair, who read them; step 7: the event, parts 1 and 2
+    for task in ("share_reports", "read_reports", "chair_reads_reports", "record_event_part_1", "record_event_part_2"):
         is_(task, "userTask")
     assert _over_agencies(by_id(bpmn, "read_reports"))
-    is_("reading_week_ends", "intermediateCatchEvent")
+    is_("practitioner_event_day", "intermediateCatchEvent")
     # step 8: the chair's analysis report, with a reminder and an escalation
     is_("write_analysis_report", "userTask")
     chair_timers = _timer_boundaries(bpmn, "write_analysis_report")
@@ -319,16 +321,18 @@ def test_the_seed_procedure_is_covered(bpmn):
     assert by_id(bpmn, _escalates_to(bpmn, chair_timers["analysis_due"])).get(f"{CAMUNDA}candidateGroups") == \
         "business_unit"
     # steps 9, 10: Business Unit QA and QiiP sign-off, either of which may return the report for revision
+    # (through the script that gives each revision its deadline)
     for task in ("qa_analysis_report", "qiip_sign_off"):
         is_(task, "userTask")
-        assert _reaches(bpmn, task, "revise_analysis_report", through_gateways_only=True), task
+        assert _reaches(bpmn, task, "set_revision_due", through_gateways_only=True), task
+    assert ("set_revision_due", "revise_analysis_report") in {(s, t) for s, t, _ in _flows(bpmn)}
     assert ("revise_analysis_report", "qa_merge") in {(s, t) for s, t, _ in _flows(bpmn)}
     assert _reaches(bpmn, "qa_merge", "qa_analysis_report", through_gateways_only=True)
     # step 10: actions on the action tracker
     is_("record_actions", "userTask")
     assert ("record_actions", "build_action_tracker") in {(s, t) for s, t, _ in _flows(bpmn)}
     order = ["set_up_audit", "nominate_cases", "collate_audit_pack", "brief_audit_leads", "notice_period_ends",
-             "agency_audit", "share_reports", "reading_week_ends", "record_event_part_1", "record_event_part_2",
+             "agency_audit", "share_reports", "practitioner_event_day", "record_event_part_1", "record_event_part_2",
              "write_analysis_report", "qa_analysis_report", "qiip_sign_off", "record_actions"]
     for earlier, later in pairwise(order):
         assert _reaches(bpmn, earlier, later), f"'{later}' does not follow '{earlier}'"
@@ -347,15 +351,27 @@ def test_the_agency_report_is_checked_per_case_and_hands_on_the_practitioner(bpm
     assert by_id(bpmn, "agency_report_submitted").find("bpmn:terminateEventDefinition", NS) is not None
 
 
+#: the timers that wait on a booked moment rather than a planned deadline: the practitioner event's day
+BOOKED_TIMERS = {"practitioner_event_day": "${event_at}"}
+#: the due dates worked out when the task starts rather than planned: a revision, five working days from the return
+WORKED_OUT_DUE_DATES = {"revise_analysis_report": "${revision_due}"}
+
+
 def test_timers_and_due_dates_read_the_planned_deadlines(bpmn):
     timers = bpmn.findall(".//bpmn:timerEventDefinition", NS)
     assert timers
     for timer in timers:
         owner = timer.getparent().get("id")
         assert [local(child) for child in timer] == ["timeDate"], f"'{owner}' must be a timeDate timer"
+        if owner in BOOKED_TIMERS:
+            assert timer[0].text == BOOKED_TIMERS[owner], owner
+            continue
         match = DEADLINE.fullmatch(timer[0].text or "")
         assert match and match.group(1) in PLANNED, f"'{owner}' timer {timer[0].text!r} is not a planned deadline"
     for task in bpmn.xpath("//bpmn:userTask[@camunda:dueDate]", namespaces=NS):
+        if task.get("id") in WORKED_OUT_DUE_DATES:
+            assert task.get(f"{CAMUNDA}dueDate") == WORKED_OUT_DUE_DATES[task.get("id")]
+            continue
         match = DEADLINE.fullmatch(task.get(f"{CAMUNDA}dueDate"))
         assert match and match.group(1) in PLANNED, f"'{task.get('id')}' due date is not a planned deadline"
 
@@ -378,3 +394,42 @@ def test_the_duration_table(bpmn, dmn):
     assert rows["standard"] == [2, 5, 2, 2, 1] and sum(rows["standard"]) == 12
     assert sum(rows["compressed"]) < 12 < sum(rows["extended"])
     assert all(len(r) == 5 and min(r) >= 1 for r in rows.values())
+
+
+def test_the_partnership_runs_it_the_chair_reads_sourcing_runs_beside_the_notice_and_reminders(bpmn):
+    """Issue 6: the named chair gets every chair task; the chair reads beside the practitioners before the
+    event's day; sourcing an independent chair is a branch of the notice work; the notice work has reminders."""
+    chair_tasks = [t for t in bpmn.iterfind(".//bpmn:userTask", NS) if t.get(f"{CAMUNDA}candidateGroups") == "chair"]
+    assert {t.get("id") for t in chair_tasks} == {"chair_reads_reports", "record_event_part_1", "record_event_part_2",
+                                                  "write_analysis_report", "revise_analysis_report"}
+    assert {t.get(f"{CAMUNDA}assignee") for t in chair_tasks} == {"${chair}"}
+    fields = _form_fields(bpmn, "set_up_audit")
+    for task, field in (("set_up_audit", "chair"), ("source_independent_chair", "sourced_chair")):
+        properties = {p.get("id"): p.get("value") for p in _form_fields(bpmn, task)[field].iterfind(
+            ".//camunda:property", NS)}
+        assert properties == {"format": "user", "group": "chair"}, task
+    assert fields["event_date"].get("type") == "date"
+
+    flows = {(s, t) for s, t, _ in _flows(bpmn)}
+    # the chair's reading beside the practitioners', joined before the event's day
+    (fork,) = {s for s, t in flows if t == "read_reports"}
+    (join,) = {t for s, t in flows if s == "read_reports"}
+    assert {(fork, "chair_reads_reports"), ("chair_reads_reports", join), (join, "practitioner_event_day")} <= flows
+    assert local(by_id(bpmn, fork)) == local(by_id(bpmn, join)) == "parallelGateway"
+    assert by_id(bpmn, "chair_reads_reports").get(f"{CAMUNDA}dueDate") == by_id(bpmn, "read_reports").get(
+        f"{CAMUNDA}dueDate")
+    assert _reaches(bpmn, "practitioner_event_day", "record_event_part_1")
+    assert not bpmn.xpath("//bpmn:*[@id='schedule_event']", namespaces=NS)  # the date is booked at set-up
+    # sourcing a chair: a third branch of the notice fork, joined by the notice join
+    assert {target for source, target in flows if source == "notice_fork"} == {
+        "lead_confirmation", "nominate_cases", "independent_chair_gateway"}
+    assert _reaches(bpmn, "source_independent_chair", "notice_join", through_gateways_only=True)
+    assert len({source for source, target in flows if target == "notice_join"}) == 3
+    # reminders three working days before the notice deadline: per agency for leads, and for the nomination
+    for host, notify in (("confirm_audit_lead", "agency_lead"), ("nominate_cases", "nominating_partner")):
+        (reminder,) = _timer_boundaries(bpmn, host).values()
+        assert DEADLINE.fullmatch(reminder.findtext(".//bpmn:timeDate", "", NS)).group(1) == "notice_reminder"
+        thrown = by_id(bpmn, _escalates_to(bpmn, reminder))
+        assert local(thrown) == "intermediateThrowEvent"
+        assert {p.get("name"): p.get("value") for p in thrown.iterfind(".//camunda:property", NS)}["notify"] == notify
+        assert local(by_id(bpmn, _escalates_to(bpmn, thrown))) == "endEvent"

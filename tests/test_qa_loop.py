@@ -49,3 +49,25 @@ def test_qa_and_qiip_returns_loop_back_to_the_chair_until_signed_off(app, people
         ("Chronologies", None, "LCSPR", "icb", None, "2027-10-31", "green")]  # the older four-part line still reads
     revisions = [t for t in audit.open_tasks()]
     assert revisions == []
+
+
+def test_each_revision_is_due_five_working_days_after_the_return(app, people, deployed):
+    from datetime import datetime, timedelta
+
+    from bpmn_audit.engine.calendar import LONDON
+
+    with time_machine.travel(LAUNCH, tick=False) as clock:
+        audit = AuditDriver(people)
+        audit.through_analysis(clock)
+        # QA returns it on Thu 25 Mar: Good Friday and Easter Monday are not working days
+        clock.move_to(datetime(2027, 3, 25, 11, 0, tzinfo=LONDON))
+        audit.complete("qa_analysis_report", {**QA, "qa_decision": "return", "qa_comments": "Trace F1"})
+        [revision] = audit.open_tasks("revise_analysis_report")
+        assert revision.due_at == datetime(2027, 4, 5, 17, 0, tzinfo=LONDON)  # Tue 30 Mar is the first
+        audit.complete("revise_analysis_report")
+        audit.complete("qa_analysis_report", {**QA, "qa_decision": "approve"})
+        # QiiP returns it a week later: the second revision has its own deadline, not the first one's
+        clock.shift(timedelta(days=7))
+        audit.complete("qiip_sign_off", {"qiip_quorate": "true", "qiip_decision": "return", "qiip_comments": "R1"})
+        [second] = audit.open_tasks("revise_analysis_report")
+        assert second.due_at == datetime(2027, 4, 8, 17, 0, tzinfo=LONDON)

@@ -72,13 +72,8 @@ def test_agency_reminder_and_escalation_fire_on_time_not_a_minute_before(app, pe
 def test_chair_reminder_fires_before_the_analysis_deadline_and_not_after_submission(app, people, deployed):
     with time_machine.travel(LAUNCH, tick=False) as clock:
         audit = AuditDriver(people)
-        audit.through_notice(clock)
-        for bpmn_id in ("submit_agency_report", "share_reports", "read_reports", "schedule_event"):
-            audit.complete(bpmn_id)
+        audit.through_event(clock)
         deadlines = audit.data()["deadlines"]
-        audit.pass_deadline(clock, "reading_due")
-        audit.complete("record_event_part_1")
-        audit.complete("record_event_part_2")
         reminder_at = datetime.fromisoformat(deadlines["analysis_reminder"])
         clock.move_to(reminder_at - timedelta(minutes=1))
         fire_due_timers("tests")

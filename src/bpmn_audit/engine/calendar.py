@@ -148,6 +148,8 @@ def plan_deadlines(launch_date: date | str, notice_weeks: int, audit_weeks: int,
     reading_ends = min(add_working_days(ends["audit"], READING_WORKING_DAYS), ends["review"])
     return {
         "launch": at_london_time(launch, REMINDER_TIME),
+        "notice_reminder": at_london_time(working_days_before(ends["notice"], REMINDER_WORKING_DAYS),
+                                          REMINDER_TIME),
         "notice_due": at_london_time(ends["notice"], DEADLINE_TIME),
         "audit_reminder": at_london_time(working_days_before(ends["audit"], REMINDER_WORKING_DAYS),
                                          REMINDER_TIME),
@@ -168,6 +170,11 @@ def working_days_after(moment: date | datetime | str, days: int) -> str:
         raise ValueError(f"the number of working days must be a whole number from 0 to {MAX_WORKING_DAYS}, "
                          f"not {_shown(days)}")
     return at_london_time(add_working_days(_moment(moment).date(), int(count)), DEADLINE_TIME)
+
+
+def working_days_from_now(days: int) -> str:
+    """17:00 London on the ``days``-th working day after today (London), as ISO UTC: reads the clock."""
+    return working_days_after(datetime.now(UTC), days)
 
 
 def same_working_day_deadline(moment: date | datetime | str) -> str:

@@ -7,7 +7,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from .calendar import plan_deadlines, same_working_day_deadline, working_days_after, working_hours_after
+from .calendar import (
+    plan_deadlines,
+    same_working_day_deadline,
+    working_days_after,
+    working_days_from_now,
+    working_hours_after,
+)
 
 #: the most cases one audit may nominate
 MAX_CASES = 100
@@ -96,6 +102,7 @@ SCRIPT_FUNCTIONS = {
     "parse_actions": parse_actions,
     "plan_deadlines": plan_deadlines,
     "working_days_after": working_days_after,
+    "working_days_from_now": working_days_from_now,
     "same_working_day_deadline": same_working_day_deadline,
     "working_hours_after": working_hours_after,
 }

@@ -8,15 +8,18 @@ in plain words (never Python's own error text), as a form library would.
 Constraints honoured: ``required``; ``min``/``max`` on ``long`` (a default range when the model gives
 none); ``minlength``/``maxlength`` on ``string``. A constraint whose config is not a whole number is a
 model error, found at deploy time; here it counts as no bound, so it never breaks a completion.
-A ``string`` field with the property ``format`` = ``codes`` holds comma-separated agency codes.
+A ``string`` field with the property ``format`` = ``codes`` holds comma-separated agency codes; one with
+``format`` = ``user`` holds a username, which must name an active user (of the group in the field's ``group``
+property, when it has one): the caller passes ``find_user`` to look people up, and without it such a field
+is refused rather than taken unchecked.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 from ..engine.views import FormFieldView
 from .errors import FormInvalid
@@ -29,6 +32,7 @@ DEFAULT_MIN_LONG = -1_000_000_000
 DEFAULT_MAX_LONG = 1_000_000_000
 MAX_CODES = 30
 MAX_CODE_LENGTH = 100  # the width of the ``agency`` columns the codes end up in
+MAX_USERNAME = 200  # the width of the ``users.username`` column
 
 _INTEGER = re.compile(r"-?[0-9]+")  # ASCII only: \d and str.isdigit() also take Arabic-Indic digits and ²
 _MAX_DIGITS = 100  # longer numbers (or bounds) are out of any range; int() of thousands of digits is refused
@@ -40,12 +44,25 @@ class _Invalid(ValueError):
     """A value is wrong; the message is for the person who entered it."""
 
 
-def clean_form(fields: list[FormFieldView], raw: Mapping[str, Any], *, max_codes: int = MAX_CODES) -> dict[str, Any]:
+class UserLike(Protocol):
+    """What a ``format=user`` field needs to know of a person."""
+
+    active: bool
+    groups: list[str] | None
+
+
+#: a username -> the user, or None if there is no such user
+FindUser = Callable[[str], UserLike | None]
+
+
+def clean_form(fields: list[FormFieldView], raw: Mapping[str, Any], *, max_codes: int = MAX_CODES,
+               find_user: FindUser | None = None) -> dict[str, Any]:
     """The typed values of ``raw`` for ``fields``; raises FormInvalid with a message per bad field.
 
     Keys not in the form are ignored, so a form cannot set other process variables. A field that
     is not sent at all takes its ``defaultValue``; an unticked checkbox (not sent, or empty) is False.
-    ``max_codes`` is the most codes a ``format=codes`` field may hold.
+    ``max_codes`` is the most codes a ``format=codes`` field may hold; ``find_user`` looks up the
+    username of a ``format=user`` field (without it, such a field is refused).
     """
     values: dict[str, Any] = {}
     errors: dict[str, str] = {}
@@ -56,7 +73,7 @@ def clean_form(fields: list[FormFieldView], raw: Mapping[str, Any], *, max_codes
         if form_field.type == "boolean" and given in (None, ""):
             given = False
         try:
-            values[form_field.id] = _clean_one(form_field, given, max_codes)
+            values[form_field.id] = _clean_one(form_field, given, max_codes, find_user)
         except _Invalid as error:
             errors[form_field.id] = str(error)
     if errors:
@@ -64,15 +81,15 @@ def clean_form(fields: list[FormFieldView], raw: Mapping[str, Any], *, max_codes
     return values
 
 
-def _clean_one(form_field: FormFieldView, given: Any, max_codes: int) -> Any:
+def _clean_one(form_field: FormFieldView, given: Any, max_codes: int, find_user: FindUser | None) -> Any:
     """One field's typed value, None when blank; raises _Invalid with the message to show."""
-    value = None if given in (None, "") else _convert(form_field, given, max_codes)
+    value = None if given in (None, "") else _convert(form_field, given, max_codes, find_user)
     if value is None and form_field.required:
         raise _Invalid(f"Enter {_lower_first(_name(form_field))}")
     return value
 
 
-def _convert(form_field: FormFieldView, value: Any, max_codes: int) -> Any:
+def _convert(form_field: FormFieldView, value: Any, max_codes: int, find_user: FindUser | None) -> Any:
     """The typed value of one non-blank answer; raises _Invalid with the message to show."""
     kind = form_field.type
     if kind == "long":
@@ -85,6 +102,8 @@ def _convert(form_field: FormFieldView, value: Any, max_codes: int) -> Any:
         return _option(form_field, value)
     if form_field.properties.get("format") == "codes":
         return _codes(form_field, value, max_codes)
+    if form_field.properties.get("format") == "user":
+        return _username(form_field, value, find_user)
     return _text(form_field, value)
 
 
@@ -188,6 +207,20 @@ def _codes(form_field: FormFieldView, value: Any, max_codes: int) -> str | None:
             raise _Invalid(f"{code} is listed twice" if times == 2 else f"{code} is listed {times} times")
         seen.add(code)
     return ", ".join(codes) or None
+
+
+def _username(form_field: FormFieldView, value: Any, find_user: FindUser | None) -> str:
+    """The username of an active user (in the field's ``group``, when it names one)."""
+    name = _name(form_field)
+    if find_user is None:
+        raise _Invalid(f"{name} cannot be checked here: the form was given no way to look people up")
+    username = _text(form_field, value)
+    group = (form_field.properties.get("group") or "").strip()
+    someone = f"someone in the {group} group" if group else "someone who uses the app"
+    user = find_user(username) if len(username) <= MAX_USERNAME else None
+    if user is None or not user.active or (group and group not in (user.groups or [])):
+        raise _Invalid(f"{name} must be the username of {someone}, like jo.bloggs")
+    return username
 
 
 def _name(form_field: FormFieldView) -> str:

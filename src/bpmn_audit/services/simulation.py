@@ -5,7 +5,8 @@ database; each step loads the workflow from the database and saves it back. Time
 time-machine, because SpiffWorkflow reads the system clock. People behave plausibly: most work is
 done a little before its deadline, one agency is late (so its reminder and the Business Unit's
 escalation happen), the chair cuts it close (so the chair's reminder fires), and QA sends the
-first draft back once.
+first draft back once. The audit asks for an independent chair, whom the Business Unit adds as a user
+of the chair group and names while the notice work goes on; the chair's tasks are then theirs.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ SAMPLE_AGENCIES = [
     ("probation", "Probation"), ("fire", "Fire and rescue"), ("housing", "Housing"),
 ]
 MAX_STEPS = 2000
+#: the username of the independent chair the Business Unit sources (and adds as a user of the chair group)
+INDEPENDENT_CHAIR = "independent.chair"
 
 
 @dataclass
@@ -130,9 +133,9 @@ class _Behaviour:
             return created + timedelta(hours=2)
         if task.bpmn_id == "respond_to_concern":  # within the hour, before it is escalated
             return created + timedelta(hours=1)
-        if task.bpmn_id in ("confirm_audit_lead", "read_reports"):
+        if task.bpmn_id in ("confirm_audit_lead", "read_reports", "chair_reads_reports"):
             return created + timedelta(days=2) + stagger
-        if task.bpmn_id == "record_event_part_2":
+        if task.bpmn_id in ("record_event_part_1", "record_event_part_2"):  # on the day: part 1, the break, part 2
             return created + timedelta(hours=3)
         if task.bpmn_id in ("set_up_audit",):
             return created + timedelta(hours=1)
@@ -140,8 +143,12 @@ class _Behaviour:
 
     def prepare(self, task: HumanTask, audit_id: int, people: dict[str, User]) -> None:
         """What people do in the app's pages before completing a task: enter the children in the case
-        register, audit each case for their agency; and the first agency to report raises a concern."""
-        if task.bpmn_id == "nominate_cases":
+        register, audit each case for their agency, add the independent chair they sourced as a user; and the
+        first agency to report raises a concern."""
+        if task.bpmn_id == "source_independent_chair":
+            people["independent_chair"] = identity.create_user(INDEPENDENT_CHAIR, "R. Patel, independent reviewer",
+                                                               ["chair"])
+        elif task.bpmn_id == "nominate_cases":
             sample_records.nominate_cases(audit_id, people["nominating_partner"], self.cases,
                                           self.start.astimezone(LONDON).date())
         elif task.bpmn_id == "submit_agency_report":
@@ -161,8 +168,8 @@ class _Behaviour:
                 "scope": "How agencies recognised and responded to neglect of children under five.",
                 "complexity": "standard", "agencies": ", ".join(code for code, _ in self.agencies),
                 "launch_date": self.start.astimezone(LONDON).date().isoformat(),
-                "chair_name": "Independent chair to be sourced", "independent_chair": "true"},
-            "source_independent_chair": {"independent_chair_name": "R. Patel",
+                "chair": "", "independent_chair": "true"},
+            "source_independent_chair": {"sourced_chair": INDEPENDENT_CHAIR,
                                          "independent_chair_organisation": "Independent reviewer",
                                          "independent_chair_confirmed_on": _today()},
             "confirm_audit_lead": {"lead_name": f"{agency_name} audit lead",
@@ -185,7 +192,7 @@ class _Behaviour:
                                                    "held the same day."},
             "share_reports": {"reports_shared_on": _today()},
             "read_reports": {"questions_for_event": "How was the child's voice captured?"},
-            "schedule_event": {"event_date": _today(days=7), "event_link": "https://meet.example/macfa"},
+            "chair_reads_reports": {"chair_questions": "Why did neglect plans drift in three of the cases?"},
             "record_event_part_1": {"attendees": "Chair, one practitioner per agency, Business Unit",
                                     "recording_reference": "REC-2027-001",
                                     "themes": "Drift in neglect plans; missed health appointments."},
@@ -232,6 +239,10 @@ def _create_people(agencies: list[tuple[str, str]]) -> dict[str, User]:
 
 
 def _someone_for(task: HumanTask, people: dict[str, User]) -> User:
+    if task.assignee:  # named on the task (the audit's chair, an agency's practitioner)
+        for user in people.values():
+            if user.username == task.assignee:
+                return user
     for group in task.candidate_groups:
         for key in (f"{group}:{task.agency}", group):
             if key in people and identity.can_work_on(people[key], task):

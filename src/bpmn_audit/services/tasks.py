@@ -25,7 +25,7 @@ from ..models.task import COMPLETED, OPEN
 from . import task_hooks
 from .errors import PROCESS_KEY, Conflict, FormInvalid, NotFound
 from .forms import clean_form
-from .identity import can_work_on, is_candidate
+from .identity import can_work_on, get_user, is_candidate
 from .persistence import engine_limits, load_audit, record_event, save_audit
 from .transaction import transaction
 
@@ -123,6 +123,14 @@ def _record_failure(task_id: int, user: User, message: str) -> None:
                      actor=user.username, detail={"task_id": task.id, "message": message})
 
 
+def _find_user(username: str) -> User | None:
+    """The user a ``format=user`` form field names, or None."""
+    try:
+        return get_user(username)
+    except NotFound:
+        return None
+
+
 def _complete_once(task_id: int, user: User, form: dict[str, Any], settings: _Settings) -> HumanTask:
     task = db.session.get(HumanTask, task_id, populate_existing=True)
     if task is None or not can_work_on(user, task):
@@ -136,7 +144,7 @@ def _complete_once(task_id: int, user: User, form: dict[str, Any], settings: _Se
     audit = load_audit(instance, settings.limits)
     try:
         view = audit.user_task(task.engine_task_id)
-        values = clean_form(view.form, form, max_codes=settings.max_codes)
+        values = clean_form(view.form, form, max_codes=settings.max_codes, find_user=_find_user)
         values.update(task_hooks.run(task, values, view.guards, view.providers))
         events = audit.complete(task.engine_task_id, values)
         task.status = COMPLETED
