@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 AGENCIES = "police, csc, icb, education, health, probation, fire, housing, youth_justice, early_help, acute, lsa"
 SET_UP = {"title": "Neglect in under-fives", "theme": "Neglect", "scope": "Recognising neglect",
           "complexity": "standard", "agencies": AGENCIES, "launch_date": "2027-01-04",
-          "chair_name": "Jo Chair", "independent_chair": "false"}
+          "independent_chair": "false"}
 LOOP_SCRIPT = "total = 0\nfor i in range(20000):\n    total += i * i\nwords = [str(n) for n in range(2000)]"
 
 

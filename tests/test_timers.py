@@ -8,8 +8,8 @@ import time_machine
 from sqlalchemy import select
 
 from audit_driver import AuditDriver
-from bpmn_audit.models import HistoryEvent, TimerJob, db
-from bpmn_audit.services import tasks
+from bpmn_audit.models import HistoryEvent, Notification, TimerJob, db
+from bpmn_audit.services import identity, tasks
 from bpmn_audit.services.timers import fire_due_timers
 from conftest import LAUNCH, both_backends
 
@@ -70,6 +70,7 @@ def test_agency_reminder_and_escalation_fire_on_time_not_a_minute_before(app, pe
 
 
 def test_chair_reminder_fires_before_the_analysis_deadline_and_not_after_submission(app, people, deployed):
+    identity.create_user("other.chair", "Another audit's chair", ["chair"])
     with time_machine.travel(LAUNCH, tick=False) as clock:
         audit = AuditDriver(people)
         audit.through_event(clock)
@@ -80,7 +81,9 @@ def test_chair_reminder_fires_before_the_analysis_deadline_and_not_after_submiss
         assert [e.bpmn_id for e in _notifications(audit.instance_id)] == []
         clock.move_to(reminder_at + timedelta(minutes=1))
         fire_due_timers("tests")
-        assert [e.bpmn_id for e in _notifications(audit.instance_id)] == ["chair_reminded"]
+        [reminded] = _notifications(audit.instance_id)
+        assert (reminded.bpmn_id, reminded.detail["told"]) == ("chair_reminded", ["chair"])  # the audit's chair only
+        assert [n.recipient for n in db.session.scalars(select(Notification))] == ["chair"]
         audit.complete("write_analysis_report")
         clock.move_to(datetime.fromisoformat(deadlines["analysis_due"]) + timedelta(days=1))
         assert fire_due_timers("tests") == 0  # submitted in time: no escalation

@@ -97,11 +97,11 @@ def user_task_view(task: Task) -> UserTaskView:
             due_at = parse_utc(task.workflow.script_engine.evaluate(task, extensions["camunda:dueDate"]))
         except (ScriptRuntimeError, ValueError, TypeError):
             due_at = None  # deploy-time validation checks the expression; data may still lack it
-    assignees = _people(task, "assignee")
+    assignees = names_in(task, "camunda:assignee")
     return UserTaskView(
         task_id=str(task.id), bpmn_id=spec.bpmn_id, name=spec.bpmn_name or spec.bpmn_id, lane=spec.lane,
-        phase=extensions.get("phase"), candidate_groups=_people(task, "candidateGroups"),
-        candidate_users=_people(task, "candidateUsers"), assignee=assignees[0] if assignees else None,
+        phase=extensions.get("phase"), candidate_groups=names_in(task, "camunda:candidateGroups"),
+        candidate_users=names_in(task, "camunda:candidateUsers"), assignee=assignees[0] if assignees else None,
         due_at=due_at, priority=_priority(extensions.get("camunda:priority")),
         agency=agency_of(task), documentation=spec.documentation,
         form=[_field_view(f) for f in spec.form.fields] if spec.form else [],
@@ -128,9 +128,10 @@ def parse_utc(value: str) -> datetime:
     return TimerEventDefinition.get_datetime(str(value).replace("Z", "+00:00"))
 
 
-def _people(task: Task, attribute: str) -> list[str]:
-    """``camunda:<attribute>`` as names: comma-separated literals, or an expression giving a name or a list."""
-    text = ((task.task_spec.extensions or {}).get(f"camunda:{attribute}") or "").strip()
+def names_in(task: Task, key: str) -> list[str]:
+    """The extension ``key`` (``camunda:assignee``, ``notify_users``...) as user or group names: comma-separated
+    literals, or an expression over the task's data giving a name, a list of names, or None (nobody)."""
+    text = ((task.task_spec.extensions or {}).get(key) or "").strip()
     if "${" not in text and "#{" not in text:
         return [part.strip() for part in text.split(",") if part.strip()]
     value = task.workflow.script_engine.evaluate(task, text)
@@ -139,7 +140,7 @@ def _people(task: Task, attribute: str) -> list[str]:
     names = [value] if isinstance(value, str) else value if isinstance(value, list) else None
     if names is None or not all(isinstance(name, str) and 0 < len(name) <= MAX_NAME for name in names):
         bpmn_id, name, label = element_of(task.task_spec)
-        raise ScriptRuntimeError(f"camunda:{attribute} of {label} gave {value!r:.60}, not a user or group name "
+        raise ScriptRuntimeError(f"{key} of {label} gave {value!r:.60}, not a user or group name "
                                  "(text) or a list of them", bpmn_id, name)
     return [name.strip() for name in names if name.strip()]
 

@@ -34,7 +34,7 @@ from .elements import element_of
 from .errors import EngineError, ScriptRuntimeError, TaskNotReadyError, plain_reason
 from .limits import DEFAULT_LIMITS, EngineLimits
 from .serializer import dump_state, load_workflow, new_workflow
-from .views import EngineEvent, TimerView, UserTaskView, agency_of, timer_due, user_task_view
+from .views import EngineEvent, TimerView, UserTaskView, agency_of, names_in, timer_due, user_task_view
 
 #: SpiffWorkflow's task iterator stops descending at this depth (TaskIterator's max_depth)
 ENGINE_DEPTH = 1000
@@ -250,6 +250,8 @@ class RunningAudit:
             detail = {"notify": extensions["notify"], "phase": extensions.get("phase")}
             if extensions.get("unless_claimed"):
                 detail["unless_claimed"] = extensions["unless_claimed"]
+            if extensions.get("notify_users"):  # named people (``${chair}``) rather than a whole group
+                detail["users"] = names_in(task, "notify_users")
             self.events.append(EngineEvent("notification", spec.bpmn_id, name, agency_of(task), detail))
         elif isinstance(spec, _COMPUTING_SPECS):
             self.events.append(EngineEvent("automatic_task", spec.bpmn_id, name, agency_of(task),

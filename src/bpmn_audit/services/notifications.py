@@ -2,7 +2,8 @@
 
 A throw event with a ``notify`` property (a group: ``agency_lead``, ``chair``, ``business_unit``...) tells
 that group's members; for an agency-scoped group (agency leads, practitioners) only those of the event's
-agency. ``unless_claimed`` names a user task of the same instance: if someone has claimed (is assigned)
+agency. ``notify_users`` names people instead (an expression such as ``${chair}``); when it gives nobody,
+the group is told. ``unless_claimed`` names a user task of the same instance: if someone has claimed (is assigned)
 it, nobody is told. Each person told gets a notification, and the audit's history says whom. Texts
 name the audit and the step, never a child: no case register data ever goes into a notification.
 Sending them by email is the notifications issue's work; this is the record it will send from.
@@ -36,6 +37,12 @@ def recipients(groups: list[str], agency: str | None) -> list[str]:
     return found
 
 
+def _active(usernames: list[str]) -> list[str]:
+    """Those of ``usernames`` who are active users."""
+    return list(db.session.scalars(select(User.username).where(User.username.in_(usernames),
+                                                              User.active.is_(True)).order_by(User.username)))
+
+
 def tell(usernames: list[str], kind: str, text: str, instance_id: int | None) -> None:
     """Stage a notification for each user (the calling service commits)."""
     for username in dict.fromkeys(usernames):
@@ -46,9 +53,10 @@ def for_engine_event(instance: ProcessInstance, event: EngineEvent) -> list[str]
     """Tell the people a thrown ``notify`` event names; return who was told (for the history)."""
     groups = [group.strip() for group in str(event.detail.get("notify") or "").split(",") if group.strip()]
     claimed_task = event.detail.get("unless_claimed")
-    if not groups or (claimed_task and _claimed(instance.id, claimed_task)):
+    if not (groups or event.detail.get("users")) or (claimed_task and _claimed(instance.id, claimed_task)):
         return []
-    told = recipients(groups, event.agency)
+    named = event.detail.get("users")
+    told = _active(named) if named else recipients(groups, event.agency)
     tell(told, "process", f"{event.name}: {instance.title or instance.deployment.name}", instance.id)
     return told
 
