@@ -29,8 +29,10 @@ def test_simulate_runs_a_whole_audit_and_prints_its_timeline():
     assert "Agency report overdue" in out and "Chase the overdue agency report" in out
     assert len(re.findall(r"Quality-assure the analysis report", out)) == 2  # QA returned it once
     assert out.rstrip().endswith("QA returned the report 1 time(s).")
-    assert ("reached its end; 3 action(s) on the tracker; 7 reminder(s); 1 escalation(s); 1 immediate concern(s) "
+    assert ("reached its end; 3 action(s) on the tracker; 8 reminder(s); 1 escalation(s); 1 immediate concern(s) "
             "raised and closed") in out
+    # the late agency's report is announced when it arrives, after the others were shared at the deadline
+    assert re.search(r"Agency audit\s+Late report in\s+community_health", out) or "Late report in" in out
     # the concern: raised by the first agency to report, answered by the Business Unit within the hour
     assert re.search(r"Immediate concern\s+Respond to the immediate concern\s+Business Unit / csc .* bu\.officer", out)
     # timers fire after their moment, never before: the notice period ends at 17:00 on Mon 18 Jan

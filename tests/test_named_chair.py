@@ -83,7 +83,7 @@ def test_the_chair_named_at_set_up_gets_the_chairs_tasks_and_another_chair_does_
             audit.complete(bpmn_id)
         [reading] = audit.open_tasks("chair_reads_reports")
         assert (reading.assignee, reading.lane, reading.due_at.isoformat()) == (
-            "chair", "Chair", audit.data()["deadlines"]["reading_due"])
+            "chair", "Chair", audit.data()["reading_due"])
         assert _chairs_inbox(people["chair"]) == ["chair_reads_reports"]
         assert _chairs_inbox(other_chair) == []
         with pytest.raises(NotFound):

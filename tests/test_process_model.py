@@ -332,10 +332,20 @@ def test_the_seed_procedure_is_covered(bpmn):
     is_("record_actions", "userTask")
     assert ("record_actions", "build_action_tracker") in {(s, t) for s, t, _ in _flows(bpmn)}
     order = ["set_up_audit", "nominate_cases", "collate_audit_pack", "brief_audit_leads", "notice_period_ends",
-             "agency_audit", "share_reports", "practitioner_event_day", "record_event_part_1", "record_event_part_2",
-             "write_analysis_report", "qa_analysis_report", "qiip_sign_off", "record_actions"]
+             "wait_for_reports", "share_reports", "practitioner_event_day", "record_event_part_1",
+             "record_event_part_2", "write_analysis_report", "qa_analysis_report", "qiip_sign_off", "record_actions"]
     for earlier, later in pairwise(order):
         assert _reaches(bpmn, earlier, later), f"'{later}' does not follow '{earlier}'"
+    # the reports are shared when the last is in (the agency audits throw a signal that interrupts the wait)
+    # or at the deadline (the wait ends), whichever comes first; a late report is announced when it arrives
+    assert _reaches(bpmn, "notice_period_ends", "agency_audit") and _reaches(bpmn, "agency_audit", "all_reports_in")
+    signal = by_id(bpmn, "all_reports_in").find("bpmn:signalEventDefinition", NS).get("signalRef")
+    catch = by_id(bpmn, "b_all_reports_in")
+    assert (catch.get("attachedToRef"), catch.get("cancelActivity")) == ("wait_for_reports", None)
+    assert catch.find("bpmn:signalEventDefinition", NS).get("signalRef") == signal
+    assert _reaches(bpmn, "b_all_reports_in", "share_reports", through_gateways_only=True)
+    assert _reaches(bpmn, "submit_agency_report", "late_report_in", through_gateways_only=True)
+    assert by_id(bpmn, "audit_closed").find("bpmn:terminateEventDefinition", NS) is not None
 
 
 def test_the_agency_report_is_checked_per_case_and_hands_on_the_practitioner(bpmn):
@@ -353,8 +363,10 @@ def test_the_agency_report_is_checked_per_case_and_hands_on_the_practitioner(bpm
 
 #: the timers that wait on a booked moment rather than a planned deadline: the practitioner event's day
 BOOKED_TIMERS = {"practitioner_event_day": "${event_at}"}
-#: the due dates worked out when the task starts rather than planned: a revision, five working days from the return
-WORKED_OUT_DUE_DATES = {"revise_analysis_report": "${revision_due}"}
+#: the due dates worked out when the task starts rather than planned: a revision, five working days from the
+#: return; the reading week, five working days from when the reports are shared
+WORKED_OUT_DUE_DATES = {"revise_analysis_report": "${revision_due}", "read_reports": "${reading_due}",
+                       "chair_reads_reports": "${reading_due}"}
 
 
 def test_timers_and_due_dates_read_the_planned_deadlines(bpmn):

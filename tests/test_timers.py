@@ -8,6 +8,7 @@ import time_machine
 from sqlalchemy import select
 
 from audit_driver import AuditDriver
+from bpmn_audit.engine.calendar import LONDON
 from bpmn_audit.models import HistoryEvent, Notification, TimerJob, db
 from bpmn_audit.services import identity, tasks
 from bpmn_audit.services.timers import fire_due_timers
@@ -36,7 +37,8 @@ def test_agency_reminder_and_escalation_fire_on_time_not_a_minute_before(app, pe
         audit.audit_cases("police")
         tasks.complete_task(police.id, people["lead.police"], ANSWERS["submit_agency_report"])
         jobs = db.session.scalars(select(TimerJob).where(TimerJob.instance_id == audit.instance_id)).all()
-        assert sorted((job.bpmn_id, job.agency) for job in jobs) == [
+        assert sorted((job.bpmn_id, job.agency or "") for job in jobs) == [
+            ("agency_audit_deadline", ""),  # the reports are shared at the deadline if not all are in by then
             ("b_agency_overdue", "csc"), ("b_agency_overdue", "icb"),
             ("b_remind_agency", "csc"), ("b_remind_agency", "icb")]
         assert {job.due_at for job in jobs if job.bpmn_id == "b_remind_agency"} == {reminder_at}
@@ -62,9 +64,10 @@ def test_agency_reminder_and_escalation_fire_on_time_not_a_minute_before(app, pe
         assert tasks.inbox(people["bu"]) == []
 
         clock.move_to(due_at + timedelta(minutes=1))
-        assert fire_due_timers("tests") == 1
+        assert fire_due_timers("tests") == 2  # icb's escalation, and the deadline for sharing the reports
         chase = tasks.inbox(people["bu"])
-        assert [(t.bpmn_id, t.agency, t.lane) for t in chase] == [("chase_agency_report", "icb", "Business Unit")]
+        assert sorted((t.bpmn_id, t.agency or "", t.lane) for t in chase) == [
+            ("chase_agency_report", "icb", "Business Unit"), ("share_reports", "", "Business Unit")]
         # the escalation is the Business Unit's: the late agency's lead does not get it
         assert [t.bpmn_id for t in tasks.inbox(people["lead.icb"])] == ["submit_agency_report"]
 
@@ -88,3 +91,30 @@ def test_chair_reminder_fires_before_the_analysis_deadline_and_not_after_submiss
         clock.move_to(datetime.fromisoformat(deadlines["analysis_due"]) + timedelta(days=1))
         assert fire_due_timers("tests") == 0  # submitted in time: no escalation
         assert [t.bpmn_id for t in tasks.inbox(people["bu"])] == ["qa_analysis_report"]
+
+
+def test_a_late_report_still_leaves_the_practitioners_five_working_days_to_read(app, people, deployed):
+    with time_machine.travel(LAUNCH, tick=False) as clock:
+        audit = AuditDriver(people)
+        audit.through_notice(clock)
+        for agency in ("police", "csc"):  # on time; icb is two days late
+            audit.audit_cases(agency)
+            report = next(t for t in audit.open_tasks("submit_agency_report") if t.agency == agency)
+            tasks.complete_task(report.id, people[f"lead.{agency}"], {})
+        due_at = datetime.fromisoformat(audit.data()["deadlines"]["audit_due"])  # Monday 22 Feb 2027, 17:00
+        clock.move_to(due_at + timedelta(minutes=1))
+        fire_due_timers("tests")
+        clock.move_to(due_at + timedelta(hours=17))  # shared the next morning, without waiting for icb
+        audit.complete("share_reports")
+        reading = audit.open_tasks("read_reports")
+        assert {task.due_at for task in reading} == {datetime(2027, 3, 2, 17, 0, tzinfo=LONDON)}  # five working days
+
+        clock.move_to(due_at + timedelta(days=2))
+        audit.audit_cases("icb")
+        late = next(t for t in audit.open_tasks("submit_agency_report") if t.agency == "icb")
+        tasks.complete_task(late.id, people["lead.icb"], {})
+        [announced] = [e for e in _notifications(audit.instance_id) if e.bpmn_id == "late_report_in"]
+        assert (announced.agency, announced.detail["told"]) == ("icb", ["bu.officer"])  # to share it too
+        assert {task.due_at for task in audit.open_tasks("read_reports")} == {datetime(2027, 3, 2, 17, 0,
+                                                                                        tzinfo=LONDON)}
+

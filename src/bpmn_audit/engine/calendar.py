@@ -177,6 +177,11 @@ def working_days_from_now(days: int) -> str:
     return working_days_after(datetime.now(UTC), days)
 
 
+def is_past(moment: date | datetime | str) -> bool:
+    """True once ``moment`` (an ISO date-time, read as London time without an offset) has passed: reads the clock."""
+    return _moment(moment) < datetime.now(UTC)
+
+
 def same_working_day_deadline(moment: date | datetime | str) -> str:
     """17:00 London on the day of ``moment`` if it is a working day before 17:00, else on the next working day."""
     local = _moment(moment)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date
 
 from .calendar import (
+    is_past,
     plan_deadlines,
     same_working_day_deadline,
     working_days_after,
@@ -103,6 +104,7 @@ SCRIPT_FUNCTIONS = {
     "plan_deadlines": plan_deadlines,
     "working_days_after": working_days_after,
     "working_days_from_now": working_days_from_now,
+    "is_past": is_past,
     "same_working_day_deadline": same_working_day_deadline,
     "working_hours_after": working_hours_after,
 }

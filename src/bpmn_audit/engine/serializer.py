@@ -51,6 +51,9 @@ def dump_state(workflow: BpmnWorkflow) -> bytes:
         document = SERIALIZER.to_dict(workflow)
         for key in _SPEC_KEYS:
             document.pop(key)
+        # SpiffWorkflow restores subprocesses in another order than it made them: sort, so that a
+        # load and a save give the same bytes
+        document["subprocesses"] = dict(sorted(document.get("subprocesses", {}).items()))
         document[SERIALIZER.VERSION_KEY] = SERIALIZER_VERSION
         text = json.dumps(document, cls=SERIALIZER._encoder_cls, separators=(",", ":"))
     finally:
