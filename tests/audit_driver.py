@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
+from bpmn_audit.engine.calendar import LONDON, add_working_days, working_hours_after
 from bpmn_audit.models import HumanTask, ProcessInstance, db
 from bpmn_audit.models.task import OPEN
 from bpmn_audit.services import cases, runtime, sample_records, tasks
@@ -106,6 +107,12 @@ class AuditDriver:
         clock.move_to(moment)
         clock.shift(timedelta(minutes=1))
         fire_due_timers("tests")
+
+    def meet_qiip(self, clock) -> None:
+        """Book the report into QiiP's next meeting (the next working day) and let that morning come."""
+        day = add_working_days(datetime.now(LONDON).date(), 1)
+        self.complete("book_qiip_meeting", {"qiip_meeting_on": day.isoformat()})
+        self.pass_moment(clock, working_hours_after(day, 0))
 
     def through_reading(self, clock) -> None:
         """From launch to the practitioners and the chair having read the reports: every agency on time."""

@@ -361,12 +361,15 @@ def test_the_agency_report_is_checked_per_case_and_hands_on_the_practitioner(bpm
     assert by_id(bpmn, "agency_report_submitted").find("bpmn:terminateEventDefinition", NS) is not None
 
 
-#: the timers that wait on a booked moment rather than a planned deadline: the practitioner event's day
-BOOKED_TIMERS = {"practitioner_event_day": "${event_at}"}
+#: the timers that wait on a booked moment rather than a planned deadline: the practitioner event's day, and
+#: the QiiP meeting the report is booked into
+BOOKED_TIMERS = {"practitioner_event_day": "${event_at}",
+                 "qiip_meeting_day": "${working_hours_after(qiip_meeting_on, 0)}"}
 #: the due dates worked out when the task starts rather than planned: a revision, five working days from the
 #: return; the reading week, five working days from when the reports are shared
 WORKED_OUT_DUE_DATES = {"revise_analysis_report": "${revision_due}", "read_reports": "${reading_due}",
-                       "chair_reads_reports": "${reading_due}"}
+                       "chair_reads_reports": "${reading_due}",
+                       "qiip_sign_off": "${working_days_after(qiip_meeting_on, 0)}"}
 
 
 def test_timers_and_due_dates_read_the_planned_deadlines(bpmn):

@@ -6,6 +6,7 @@ import time_machine
 from sqlalchemy import select
 
 from audit_driver import AuditDriver
+from bpmn_audit.engine.calendar import LONDON
 from bpmn_audit.models import ProcessInstance, TrackerAction, db
 from bpmn_audit.services import tasks
 from conftest import LAUNCH
@@ -25,6 +26,12 @@ def test_qa_and_qiip_returns_loop_back_to_the_chair_until_signed_off(app, people
         audit.complete("revise_analysis_report")
 
         audit.complete("qa_analysis_report", {**QA, "qa_decision": "approve"})
+        # QiiP signs off at its next meeting: the Business Unit books the report in, QiiP's task opens that day
+        assert [t.bpmn_id for t in tasks.inbox(people["bu"])] == ["book_qiip_meeting"]
+        assert tasks.inbox(people["qiip"]) == []
+        audit.meet_qiip(clock)
+        [sign_off] = audit.open_tasks("qiip_sign_off")
+        assert sign_off.due_at.astimezone(LONDON).hour == 17
         audit.complete("qiip_sign_off", {"qiip_quorate": "true", "qiip_decision": "return",
                                          "qiip_comments": "Needs an owner for R1"})
         assert [t.bpmn_id for t in tasks.inbox(people["chair"])] == ["revise_analysis_report"]
@@ -33,9 +40,11 @@ def test_qa_and_qiip_returns_loop_back_to_the_chair_until_signed_off(app, people
         # a revision after QiiP goes through QA again before it returns to QiiP
         assert [t.bpmn_id for t in tasks.inbox(people["bu"])] == ["qa_analysis_report"]
         audit.complete("qa_analysis_report", {**QA, "qa_decision": "approve"})
-        # a meeting that is not quorate cannot sign off: QiiP reconvenes
+        audit.meet_qiip(clock)
+        # a meeting that is not quorate cannot sign off: the report goes to QiiP's next meeting
         audit.complete("qiip_sign_off", {"qiip_quorate": "false", "qiip_decision": "approve"})
-        assert [t.bpmn_id for t in tasks.inbox(people["qiip"])] == ["qiip_sign_off"]
+        assert [t.bpmn_id for t in tasks.inbox(people["bu"])] == ["book_qiip_meeting"]
+        audit.meet_qiip(clock)
         audit.complete("qiip_sign_off", {"qiip_quorate": "true", "qiip_decision": "approve"})
         audit.complete("record_actions", {"actions": "Toolkit | F1: neglect seen late | MACFA | csc | Head of CSC | "
                                                      "2027-09-30\nChronologies | lcspr | icb | 2027-10-31"})
@@ -67,7 +76,8 @@ def test_each_revision_is_due_five_working_days_after_the_return(app, people, de
         audit.complete("revise_analysis_report")
         audit.complete("qa_analysis_report", {**QA, "qa_decision": "approve"})
         # QiiP returns it a week later: the second revision has its own deadline, not the first one's
-        clock.shift(timedelta(days=7))
+        clock.shift(timedelta(days=6))
+        audit.meet_qiip(clock)
         audit.complete("qiip_sign_off", {"qiip_quorate": "true", "qiip_decision": "return", "qiip_comments": "R1"})
         [second] = audit.open_tasks("revise_analysis_report")
         assert second.due_at == datetime(2027, 4, 8, 17, 0, tzinfo=LONDON)

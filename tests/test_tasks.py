@@ -81,6 +81,7 @@ def _open_record_actions(audit, people):
     with time_machine.travel(LAUNCH, tick=False) as clock:
         audit.through_analysis(clock)
         audit.complete("qa_analysis_report", {"qa_decision": "approve"})
+        audit.meet_qiip(clock)
         audit.complete("qiip_sign_off", {"qiip_quorate": "true", "qiip_decision": "approve"})
     return audit.open_tasks("record_actions")[0]
 

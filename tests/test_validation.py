@@ -62,7 +62,7 @@ def test_a_task_nobody_can_do_is_named():
      '<bpmn:timeCycle xsi:type="bpmn:tFormalExpression">R3/PT1H</bpmn:timeCycle>',
      "element 'notice_period_ends' (Notice period ends): cycle timers (timeCycle) are not supported"),
     ("qa_decision == 'approve'", "qa_decision = 'approve'",
-     "element 'qa_gateway' (QA approved?): the condition of the flow to 'qiip_sign_off' is not valid Python"),
+     "element 'qa_gateway' (QA approved?): the condition of the flow to 'qiip_booking_merge' is not valid Python"),
     ('pseudonyms = [case["pseudonym"] for case in cases]', "import os",
      "element 'assign_pseudonyms' (List the case pseudonyms): the script is refused by the sandbox"),
 ])

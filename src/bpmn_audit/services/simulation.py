@@ -205,6 +205,7 @@ class _Behaviour:
                                       "recommendations": "R1: neglect toolkit in use by all agencies by June."},
             "chase_analysis_report": {"chase_notes": "Chair will submit tomorrow."},
             "revise_analysis_report": {"revision_notes": "Traced every finding to agency evidence."},
+            "book_qiip_meeting": {"qiip_meeting_on": _today(days=2)},
             "qiip_sign_off": {"qiip_quorate": "true", "qiip_decision": "approve"},
             "record_actions": {"actions": "\n".join([
                 "Roll out the neglect toolkit to all agencies | MACFA | csc | 2027-09-30",
