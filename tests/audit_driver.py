@@ -20,7 +20,7 @@ SET_UP = {
 }
 ANSWERS = {
     "confirm_audit_lead": {"lead_name": "Lead", "lead_email": "lead@agency.example"},
-    "nominate_cases": {"case_count": "4", "nominating_system": "CSC record"},
+    "nominate_cases": {"case_count": "4", "agencies": "police, csc, icb", "nominating_system": "CSC record"},
     "collate_audit_pack": {"pack_reference": "PACK-1", "pack_distributed_on": "2027-01-08"},
     "brief_audit_leads": {"briefing_sent_on": "2027-01-11"},
     "submit_agency_report": {
@@ -45,9 +45,12 @@ class AuditDriver:
     """Starts one audit and completes its tasks as the people in ``people``."""
 
     def __init__(self, people: dict, set_up: dict | None = None):
+        """``set_up`` overrides SET_UP; its ``agencies`` are given with the nomination, as the process asks."""
         self.people = people
+        set_up = {**SET_UP, **(set_up or {})}
+        self.agencies = set_up.pop("agencies")
         self.instance_id = runtime.start_audit(people["bu"]).id
-        self.complete("set_up_audit", {**SET_UP, **(set_up or {})})
+        self.complete("set_up_audit", set_up)
 
     def open_tasks(self, bpmn_id: str | None = None) -> list[HumanTask]:
         db.session.expire_all()
@@ -68,7 +71,10 @@ class AuditDriver:
         app's pages what the task needs: cases in the register, each agency's audit of them."""
         found = self.open_tasks(bpmn_id)
         assert found, f"no open task {bpmn_id}; open: {[t.bpmn_id for t in self.open_tasks()]}"
-        values = values if values is not None else ANSWERS[bpmn_id]
+        if values is None:
+            values = ANSWERS[bpmn_id]
+            if bpmn_id == "nominate_cases":
+                values = {**values, "agencies": self.agencies}
         if bpmn_id == "nominate_cases":
             self.nominate(int(values.get("case_count", 4)))
         for task in found:
@@ -94,7 +100,7 @@ class AuditDriver:
 
     def through_notice(self, clock) -> None:
         """Confirm leads, nominate, collate, brief, and let the notice period end."""
-        for bpmn_id in ("confirm_audit_lead", "nominate_cases", "collate_audit_pack", "brief_audit_leads"):
+        for bpmn_id in ("nominate_cases", "confirm_audit_lead", "collate_audit_pack", "brief_audit_leads"):
             self.complete(bpmn_id)
         self.pass_deadline(clock, "notice_due")
 

@@ -44,6 +44,12 @@ def log_entries(**where) -> list[tuple]:
     return [(entry.actor, entry.action, entry.case_id, entry.purpose) for entry in db.session.scalars(query)]
 
 
+
+def identify_agencies(audit: AuditDriver, count: int) -> None:
+    """Complete the nomination, which identifies the agencies taking part (they may read from then on)."""
+    audit.complete("nominate_cases", {"case_count": str(count), "agencies": audit.agencies,
+                                      "nominating_system": "CSC record"})
+
 @both_backends
 def test_identifying_fields_are_not_readable_in_the_database(app, people, audit, backend):
     cases.nominate_case(audit.instance_id, people["nominator"], CHILD)
@@ -67,6 +73,7 @@ def test_identifying_fields_are_not_readable_in_the_database(app, people, audit,
 def test_the_business_unit_the_audits_chair_and_participating_leads_read_everyone_else_is_refused(app, people,
                                                                                                    audit):
     case = cases.nominate_case(audit.instance_id, people["nominator"], CHILD)
+    identify_agencies(audit, 1)
     fire_lead = identity.create_user("lead.fire", "fire lead", ["agency_lead"], agency="fire")
     for key in ("bu", "lead.police"):
         details = cases.read_case(case.id, people[key], f"Preparing for the audit ({key})")
@@ -105,7 +112,8 @@ def test_the_business_unit_the_audits_chair_and_participating_leads_read_everyon
 def test_a_lead_reads_only_the_cases_of_audits_their_agency_takes_part_in(app, people, deployed):
     with time_machine.travel(LAUNCH, tick=False):
         other = AuditDriver(people, {"agencies": "csc, icb"})
-    case = cases.nominate_case(other.instance_id, people["nominator"], CHILD)
+        case = cases.nominate_case(other.instance_id, people["nominator"], CHILD)
+        identify_agencies(other, 1)
     with pytest.raises(NotFound):
         cases.read_case(case.id, people["lead.police"], "Preparing for the audit")
     assert cases.read_case(case.id, people["lead.csc"], "Preparing for the audit").system_id == "CSC-4417-XQ"
@@ -129,6 +137,7 @@ def test_the_list_shows_pseudonyms_only_to_those_who_may_see_the_cases(app, peop
     teacher = identity.create_user("nominator.ed", "Education nominator", ["nominating_partner"], agency="education")
     cases.nominate_case(audit.instance_id, people["nominator"], child(1))
     cases.nominate_case(audit.instance_id, teacher, child(2))
+    identify_agencies(audit, 2)
     for user in (people["bu"], people["lead.icb"], people["practitioner.police"], people["nominator"], teacher):
         listed = cases.list_cases(audit.instance_id, user)
         assert [(case.pseudonym, case.nominated_by) for case in listed] == \

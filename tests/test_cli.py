@@ -73,7 +73,8 @@ def test_deploy_prints_versions_and_explains_a_broken_model(runner, app, tmp_pat
         'pseudonyms = [case["pseudonym"] for case in cases]', 'pseudonyms = [case["pseudonym"] for case in cases'))
     result = runner.invoke(main, ["deploy", str(broken), str(PROCESSES / "audit_durations.dmn")])
     assert result.exit_code != 0
-    assert "element 'assign_pseudonyms' (List the case pseudonyms): the script is not valid Python" in result.output
+    assert ("element 'assign_pseudonyms' (List the cases and the agencies): the script is not valid Python"
+            in result.output)
     checked = runner.invoke(main, ["validate", str(broken), str(PROCESSES / "audit_durations.dmn")])
     assert checked.exit_code != 0 and checked.output == result.output
     good = runner.invoke(main, ["validate", str(PROCESSES / "multi_agency_audit.bpmn"),
@@ -87,7 +88,7 @@ def test_timers_run_due_fires_what_is_due(runner, app, people, deployed):
 
     with time_machine.travel(LAUNCH, tick=False) as clock:
         audit = AuditDriver(people)
-        for bpmn_id in ("confirm_audit_lead", "nominate_cases", "collate_audit_pack", "brief_audit_leads"):
+        for bpmn_id in ("nominate_cases", "confirm_audit_lead", "collate_audit_pack", "brief_audit_leads"):
             audit.complete(bpmn_id)
         assert runner.invoke(main, ["timers", "run-due"]).output.strip() == "0 timer(s) fired"
         clock.move_to("2027-01-18T17:01:00+00:00")

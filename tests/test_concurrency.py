@@ -90,8 +90,8 @@ def test_two_people_completing_the_same_task_one_wins_one_gets_a_conflict(app, p
     identity.create_user("bu.two", "Second officer", ["business_unit"])
     with time_machine.travel(LAUNCH, tick=False):
         audit = AuditDriver(people)
-        audit.complete("confirm_audit_lead")
         audit.complete("nominate_cases")
+        audit.complete("confirm_audit_lead")
         pack = audit.open_tasks("collate_audit_pack")[0]
         form = ANSWERS["collate_audit_pack"]
         jobs = [(pack.id, "bu.officer", form), (pack.id, "bu.two", form)]

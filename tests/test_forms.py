@@ -210,7 +210,7 @@ def test_nominating_too_many_or_too_few_cases_is_refused_and_the_task_stays_open
         version = db.session.get(ProcessInstance, audit.instance_id).version
         with pytest.raises(FormInvalid) as caught:
             tasks.complete_task(task.id, people["nominator"],
-                                {"case_count": case_count, "nominating_system": "CSC record"})
+                                {"case_count": case_count, "agencies": "police", "nominating_system": "CSC record"})
     assert caught.value.errors == {"case_count": "Number of cases nominated must be between 1 and 12"}
     db.session.expire_all()
     assert db.session.get(ProcessInstance, audit.instance_id).version == version

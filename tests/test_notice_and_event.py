@@ -41,33 +41,43 @@ def _timers(instance_id: int) -> list[tuple[str, str | None]]:
 
 
 @both_backends
-def test_agencies_that_have_not_confirmed_their_lead_and_the_nominating_partner_are_reminded(app, people, deployed):
+def test_agencies_that_have_not_confirmed_their_lead_are_reminded(app, people, deployed):
     with time_machine.travel(LAUNCH, tick=False) as clock:
         audit = AuditDriver(people)
         deadlines = audit.data()["deadlines"]
         reminder_at = _at(deadlines["notice_reminder"])
         assert reminder_at == _london(2027, 1, 13, 9)  # 09:00, three working days before Mon 18 Jan
+        assert _timers(audit.instance_id) == [("b_remind_nominator", "")]  # the agencies are not known yet
+        audit.complete("nominate_cases")  # the agencies are identified with the cases
         for lead in audit.open_tasks("confirm_audit_lead"):
             if lead.agency != "police":
                 tasks.complete_task(lead.id, people[f"lead.{lead.agency}"], {"lead_name": "L", "lead_email": "l@x"})
-        # a confirmation cancels its agency's reminder
-        assert _timers(audit.instance_id) == [("b_remind_lead", "police"), ("b_remind_nominator", "")]
+        # a confirmation cancels its agency's reminder, and the nomination its own
+        assert _timers(audit.instance_id) == [("b_remind_lead", "police")]
 
         clock.move_to(reminder_at - timedelta(minutes=1))
         assert fire_due_timers("tests") == 0
         clock.move_to(reminder_at + timedelta(minutes=1))
-        assert fire_due_timers("tests") == 2
-        assert _reminders(audit.instance_id) == [("lead_reminded", "police", "agency_lead"),
-                                                 ("nominator_reminded", None, "nominating_partner")]
-        told = {user: [n.text for n in notifications.inbox(people[user])] for user in
-                ("lead.police", "lead.csc", "nominator")}
-        assert told == {"lead.police": ["Reminder to confirm the audit lead: Neglect in under-fives"], "lead.csc": [],
-                        "nominator": ["Reminder to nominate the cases: Neglect in under-fives"]}
-        # the tasks stay open, and the notice work goes on when they are done
+        assert fire_due_timers("tests") == 1
+        assert _reminders(audit.instance_id) == [("lead_reminded", "police", "agency_lead")]
+        told = {user: [n.text for n in notifications.inbox(people[user])] for user in ("lead.police", "lead.csc")}
+        assert told == {"lead.police": ["Reminder to confirm the audit lead: Neglect in under-fives"], "lead.csc": []}
+        # the task stays open, and the notice work goes on when it is done
         audit.complete("confirm_audit_lead")
-        audit.complete("nominate_cases")
         assert [t.bpmn_id for t in audit.open_tasks()] == ["collate_audit_pack"]
         assert _timers(audit.instance_id) == []
+
+
+def test_a_nomination_not_made_by_the_reminder_is_reminded(app, people, deployed):
+    with time_machine.travel(LAUNCH, tick=False) as clock:
+        audit = AuditDriver(people)
+        clock.move_to(_at(audit.data()["deadlines"]["notice_reminder"]) + timedelta(minutes=1))
+        assert fire_due_timers("tests") == 1
+        assert _reminders(audit.instance_id) == [("nominator_reminded", None, "nominating_partner")]
+        assert [n.text for n in notifications.inbox(people["nominator"])] == [
+            "Reminder to nominate the cases: Neglect in under-fives"]
+        audit.complete("nominate_cases")
+        assert {t.bpmn_id for t in audit.open_tasks()} == {"confirm_audit_lead"}
 
 
 def test_no_reminder_when_the_notice_work_is_done_in_time(app, people, deployed):

@@ -283,9 +283,9 @@ def _escalates_to(root, event) -> str:
 def test_the_seed_procedure_is_covered(bpmn):
     def is_(element_id, kind):
         assert local(by_id(bpmn, element_id)) == kind, f"'{element_id}' should be a {kind}"
-    # steps 1, 2, 4: audit theme, agencies, chair, timeframe (with per-phase overrides)
+    # steps 1, 2, 4: audit theme, chair, timeframe (with per-phase overrides)
     is_("set_up_audit", "userTask")
-    assert {"title", "theme", "scope", "complexity", "agencies", "chair", "independent_chair", "launch_date",
+    assert {"title", "theme", "scope", "complexity", "chair", "independent_chair", "launch_date",
             "event_date", *(f"{p}_weeks_override" for p in ("notice", "audit", "review", "analysis", "qa"))} <= set(
         _form_fields(bpmn, "set_up_audit"))
     # step 2: the Business Unit sources an independent chair, when asked for
@@ -293,6 +293,9 @@ def test_the_seed_procedure_is_covered(bpmn):
     (gateway, _, flow), = [f for f in _flows(bpmn) if f[1] == "source_independent_chair"]
     assert local(by_id(bpmn, gateway)) == "exclusiveGateway"
     assert "independent_chair" in flow.findtext("bpmn:conditionExpression", "", NS)
+    # step 3 and 4a.i: the agencies are identified with the cases, during the notice period, not at set-up
+    assert "agencies" not in _form_fields(bpmn, "set_up_audit") and "agencies" in _form_fields(bpmn, "nominate_cases")
+    assert _reaches(bpmn, "nominate_cases", "lead_confirmation")
     # step 1: each agency confirms its lead; step 3: cases nominated, audit pack collated; step 5: leads briefed
     for task in ("confirm_audit_lead", "nominate_cases", "collate_audit_pack", "brief_audit_leads"):
         is_(task, "userTask")
@@ -435,11 +438,11 @@ def test_the_partnership_runs_it_the_chair_reads_sourcing_runs_beside_the_notice
         f"{CAMUNDA}dueDate")
     assert _reaches(bpmn, "practitioner_event_day", "record_event_part_1")
     assert not bpmn.xpath("//bpmn:*[@id='schedule_event']", namespaces=NS)  # the date is booked at set-up
-    # sourcing a chair: a third branch of the notice fork, joined by the notice join
+    # sourcing a chair: a branch of the notice fork beside the nomination (and, after it, the leads' confirmation)
     assert {target for source, target in flows if source == "notice_fork"} == {
-        "lead_confirmation", "nominate_cases", "independent_chair_gateway"}
+        "nominate_cases", "independent_chair_gateway"}
     assert _reaches(bpmn, "source_independent_chair", "notice_join", through_gateways_only=True)
-    assert len({source for source, target in flows if target == "notice_join"}) == 3
+    assert {source for source, target in flows if target == "notice_join"} == {"chair_chosen", "lead_confirmation"}
     # reminders three working days before the notice deadline: per agency for leads, and for the nomination
     for host, notify in (("confirm_audit_lead", "agency_lead"), ("nominate_cases", "nominating_partner")):
         (reminder,) = _timer_boundaries(bpmn, host).values()

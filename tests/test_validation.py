@@ -64,7 +64,7 @@ def test_a_task_nobody_can_do_is_named():
     ("qa_decision == 'approve'", "qa_decision = 'approve'",
      "element 'qa_gateway' (QA approved?): the condition of the flow to 'qiip_booking_merge' is not valid Python"),
     ('pseudonyms = [case["pseudonym"] for case in cases]', "import os",
-     "element 'assign_pseudonyms' (List the case pseudonyms): the script is refused by the sandbox"),
+     "element 'assign_pseudonyms' (List the cases and the agencies): the script is refused by the sandbox"),
 ])
 def test_timer_condition_and_script_mistakes_are_named(old, new, expected):
     found = problems_of(old, new)

@@ -166,7 +166,7 @@ class _Behaviour:
             "set_up_audit": {
                 "title": "Neglect in families with children under five", "theme": "Neglect",
                 "scope": "How agencies recognised and responded to neglect of children under five.",
-                "complexity": "standard", "agencies": ", ".join(code for code, _ in self.agencies),
+                "complexity": "standard",
                 "launch_date": self.start.astimezone(LONDON).date().isoformat(),
                 "chair": "", "independent_chair": "true"},
             "source_independent_chair": {"sourced_chair": INDEPENDENT_CHAIR,
@@ -174,7 +174,8 @@ class _Behaviour:
                                          "independent_chair_confirmed_on": _today()},
             "confirm_audit_lead": {"lead_name": f"{agency_name} audit lead",
                                    "lead_email": f"audit.lead@{task.agency}.example"},
-            "nominate_cases": {"case_count": str(self.cases), "nominating_system": "Children's social care record",
+            "nominate_cases": {"case_count": str(self.cases), "agencies": ", ".join(code for code, _ in self.agencies),
+                               "nominating_system": "Children's social care record",
                                "selection_rationale": "Children under five on a neglect plan in the last year."},
             "collate_audit_pack": {"pack_reference": "MACFA-2027-01-PACK", "pack_distributed_on": _today()},
             "brief_audit_leads": {"briefing_sent_on": _today(), "briefing_notes": "Theme, scope and timescales."},
