@@ -10,7 +10,7 @@ import time_machine
 from sqlalchemy import select
 
 from audit_driver import ANSWERS, AuditDriver
-from bpmn_audit.models import HumanTask, ProcessInstance, db
+from bpmn_audit.models import HumanTask, Notification, ProcessInstance, db
 from bpmn_audit.models.task import CANCELLED, OPEN
 from bpmn_audit.services import agency_audits, cases, identity, tasks
 from bpmn_audit.services.errors import FormInvalid, NotFound
@@ -110,6 +110,10 @@ def test_only_the_nominated_practitioner_gets_the_reading_task(app, people, depl
     assert reading["police"].assignee == "practitioner.police"
     assert [t.bpmn_id for t in tasks.inbox(people["practitioner.police"])] == ["read_reports"]
     assert tasks.inbox(other) == []
+    # the nominated practitioners and the chair are told of the event; nobody else
+    told = set(db.session.scalars(select(Notification.recipient).where(
+        Notification.text.like("Event sent to the practitioners and the chair%"))))
+    assert told == {"practitioner.police", "practitioner.csc", "practitioner.icb", "chair"}
 
 
 def test_a_report_that_arrives_closes_its_own_chase(app, people, deployed):
