@@ -100,7 +100,7 @@ class AuditDriver:
 
     def through_notice(self, clock) -> None:
         """Confirm leads, nominate, collate, brief, and let the notice period end."""
-        for bpmn_id in ("nominate_cases", "confirm_audit_lead", "collate_audit_pack", "brief_audit_leads"):
+        for bpmn_id in ("nominate_cases", "collate_audit_pack", "confirm_audit_lead", "brief_audit_leads"):
             self.complete(bpmn_id)
         self.pass_deadline(clock, "notice_due")
 

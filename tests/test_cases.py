@@ -49,6 +49,7 @@ def identify_agencies(audit: AuditDriver, count: int) -> None:
     """Complete the nomination, which identifies the agencies taking part (they may read from then on)."""
     audit.complete("nominate_cases", {"case_count": str(count), "agencies": audit.agencies,
                                       "nominating_system": "CSC record"})
+    audit.complete("collate_audit_pack")
 
 @both_backends
 def test_identifying_fields_are_not_readable_in_the_database(app, people, audit, backend):

@@ -273,6 +273,7 @@ def test_task_due_dates_in_the_inbox_come_from_the_plan(app, people, deployed):
         audit = AuditDriver(people)
         deadlines = audit.data()["deadlines"]
         audit.complete("nominate_cases")  # the agencies are identified with the cases
+        audit.complete("collate_audit_pack")
         leads = audit.open_tasks("confirm_audit_lead")
     assert sorted(task.agency for task in leads) == ["csc", "icb", "police"]
     assert {task.due_at for task in leads} == {datetime.fromisoformat(deadlines["notice_due"])}

@@ -49,6 +49,7 @@ def test_agencies_that_have_not_confirmed_their_lead_are_reminded(app, people, d
         assert reminder_at == _london(2027, 1, 13, 9)  # 09:00, three working days before Mon 18 Jan
         assert _timers(audit.instance_id) == [("b_remind_nominator", "")]  # the agencies are not known yet
         audit.complete("nominate_cases")  # the agencies are identified with the cases
+        audit.complete("collate_audit_pack")
         for lead in audit.open_tasks("confirm_audit_lead"):
             if lead.agency != "police":
                 tasks.complete_task(lead.id, people[f"lead.{lead.agency}"], {"lead_name": "L", "lead_email": "l@x"})
@@ -64,8 +65,8 @@ def test_agencies_that_have_not_confirmed_their_lead_are_reminded(app, people, d
         assert told == {"lead.police": ["Reminder to confirm the audit lead: Neglect in under-fives"], "lead.csc": []}
         # the task stays open, and the notice work goes on when it is done
         audit.complete("confirm_audit_lead")
-        assert [t.bpmn_id for t in audit.open_tasks()] == ["collate_audit_pack"]
-        assert _timers(audit.instance_id) == []
+        audit.complete("brief_audit_leads")
+        assert _timers(audit.instance_id) == [("notice_period_ends", "")]
 
 
 def test_a_nomination_not_made_by_the_reminder_is_reminded(app, people, deployed):
@@ -77,7 +78,7 @@ def test_a_nomination_not_made_by_the_reminder_is_reminded(app, people, deployed
         assert [n.text for n in notifications.inbox(people["nominator"])] == [
             "Reminder to nominate the cases: Neglect in under-fives"]
         audit.complete("nominate_cases")
-        assert {t.bpmn_id for t in audit.open_tasks()} == {"confirm_audit_lead"}
+        assert {t.bpmn_id for t in audit.open_tasks()} == {"collate_audit_pack"}
 
 
 def test_no_reminder_when_the_notice_work_is_done_in_time(app, people, deployed):

@@ -334,7 +334,11 @@ def test_the_seed_procedure_is_covered(bpmn):
     # step 10: actions on the action tracker
     is_("record_actions", "userTask")
     assert ("record_actions", "build_action_tracker") in {(s, t) for s, t, _ in _flows(bpmn)}
-    order = ["set_up_audit", "nominate_cases", "collate_audit_pack", "brief_audit_leads", "notice_period_ends",
+    # the pack is collated once the cases are in, without waiting for every agency's lead; each lead is
+    # briefed as soon as it confirms, inside its own agency's lead confirmation
+    assert by_id(bpmn, "brief_audit_leads").getparent() is by_id(bpmn, "lead_confirmation")
+    assert _reaches(bpmn, "confirm_audit_lead", "brief_audit_leads")
+    order = ["set_up_audit", "nominate_cases", "collate_audit_pack", "lead_confirmation", "notice_period_ends",
              "wait_for_reports", "share_reports", "practitioner_event_day", "record_event_part_1",
              "record_event_part_2", "write_analysis_report", "qa_analysis_report", "qiip_sign_off", "record_actions"]
     for earlier, later in pairwise(order):

@@ -22,6 +22,7 @@ def test_each_agency_sees_only_its_own_tasks(audit, people):
     assert tasks.inbox(people["lead.police"]) == []  # the agencies are identified with the cases
     assert [t.bpmn_id for t in tasks.inbox(people["nominator"])] == ["nominate_cases"]
     audit.complete("nominate_cases")
+    audit.complete("collate_audit_pack")
     police = tasks.inbox(people["lead.police"])
     assert [(t.bpmn_id, t.agency) for t in police] == [("confirm_audit_lead", "police")]
     csc_task = next(t for t in audit.open_tasks("confirm_audit_lead") if t.agency == "csc")
