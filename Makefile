@@ -29,8 +29,9 @@ simulate: run
 test: $(STAMP) $(NODE_STAMP)  ## run every test, on as many processes as there are cores
 	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
 
-bench: $(STAMP)  ## print what the engine's budgets cost on the normal path (ratios measured in one run)
+bench: $(STAMP)  ## print the benchmarks' ratios, each measured in one run: the budgets' cost, the inbox at scale
 	$(BIN)/python bench/bench_budgets.py
+	$(BIN)/python bench/bench_inbox.py
 
 lint: $(STAMP)  ## ruff
 	$(BIN)/ruff check src tests bench

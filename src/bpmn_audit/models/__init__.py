@@ -10,10 +10,10 @@ from .identity import User
 from .incident import Incident
 from .instance import ProcessInstance
 from .notification import Notification
-from .task import HumanTask
+from .task import HumanTask, TaskCandidate
 from .timer import TimerJob
 from .tracker import TrackerAction
 
 __all__ = ["db", "Deployment", "DeploymentFile", "ProcessSpec", "HistoryEvent", "Incident", "User", "ProcessInstance",
            "HumanTask", "TimerJob", "TrackerAction", "Case", "CaseAccess", "AuditRetention", "Concern", "Notification",
-           "AgencyReturn", "CaseFinding"]
+           "AgencyReturn", "CaseFinding", "TaskCandidate"]

@@ -19,8 +19,9 @@ from ..engine.workflow import RunningAudit
 from ..models import HistoryEvent, HumanTask, ProcessInstance, TimerJob, TrackerAction, db
 from ..models.base import utcnow
 from ..models.instance import COMPLETED
-from ..models.task import CANCELLED, OPEN
+from ..models.task import CANCELLED, GROUP, OPEN, USER, TaskCandidate
 from . import notifications
+from .identity import AGENCY_SCOPED_GROUPS
 
 
 def engine_limits() -> EngineLimits:
@@ -82,11 +83,21 @@ def _sync_tasks(instance: ProcessInstance, audit: RunningAudit) -> None:
     for task_id, view in ready.items():
         if task_id in known:
             continue
+        groups = _groups(view)
         db.session.add(HumanTask(
             instance_id=instance.id, engine_task_id=task_id, bpmn_id=view.bpmn_id, name=view.name,
-            phase=view.phase, lane=_display_lane(view), candidate_groups=_groups(view),
+            phase=view.phase, lane=_display_lane(view), candidate_groups=groups,
             candidate_users=view.candidate_users, assignee=view.assignee, agency=view.agency,
-            due_at=view.due_at, priority=view.priority, status=OPEN, created_at=utcnow()))
+            due_at=view.due_at, priority=view.priority, status=OPEN, created_at=utcnow(),
+            candidates=candidates_for(groups, view.candidate_users, view.agency)))
+
+
+def candidates_for(groups: list[str], users: list[str], agency: str | None) -> list[TaskCandidate]:
+    """The candidate rows of a task: each group (scoped to the task's agency where the group is agency
+    staff) and each user. The same rule as ``identity.can_work_on``, in rows an inbox can query."""
+    rows = [TaskCandidate(kind=GROUP, name=group, agency=agency if group in AGENCY_SCOPED_GROUPS else None)
+            for group in dict.fromkeys(groups)]
+    return rows + [TaskCandidate(kind=USER, name=user) for user in dict.fromkeys(users)]
 
 
 def _groups(view: UserTaskView) -> list[str]:
