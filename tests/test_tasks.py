@@ -102,3 +102,22 @@ def test_a_task_without_candidate_groups_goes_to_its_lanes_group(app, people):
     [task] = tasks.inbox(people["chair"])
     assert (task.bpmn_id, task.lane, task.candidate_groups) == ("by_lane", "Chair", ["chair"])
     assert tasks.inbox(people["bu"]) == []
+
+
+def test_routing_belongs_to_the_deployed_version_and_a_new_setting_reroutes_no_running_audit(app, people):
+    from bpmn_audit.services import deployments
+    from conftest import DATA
+
+    probe = [("engine_probe.bpmn", (DATA / "engine_probe.bpmn").read_bytes())]
+    [v1] = deployments.deploy(probe)
+    app.config["LANE_GROUPS"] = {**app.config["LANE_GROUPS"], "Chair": "qiip"}  # the setting changes
+    with time_machine.travel(LAUNCH, tick=False):
+        runtime.start_audit(people["bu"], process_key="engine_probe")  # still on version 1
+    assert [t.bpmn_id for t in tasks.inbox(people["chair"])] == ["by_lane"] and tasks.inbox(people["qiip"]) == []
+    [v2] = deployments.deploy(probe)  # the same model under the new routing is a new version
+    assert (v2.version, v2.unchanged, v2.lane_groups["Chair"]) == (2, False, "qiip")
+    assert v1.lane_groups["Chair"] == "chair"
+    with time_machine.travel(LAUNCH, tick=False):
+        runtime.start_audit(people["bu"], process_key="engine_probe")
+    assert [t.bpmn_id for t in tasks.inbox(people["qiip"])] == ["by_lane"]
+    assert [t.bpmn_id for t in tasks.inbox(people["chair"])] == ["by_lane"]  # the first audit's task is unchanged

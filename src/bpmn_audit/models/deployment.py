@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import UTCDateTime, db, utcnow
@@ -33,6 +33,9 @@ class Deployment(db.Model):
     spec_hash: Mapped[str] = mapped_column(ForeignKey("process_specs.hash"))
     deployed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     deployed_by: Mapped[str | None] = mapped_column(String(200))
+    # lane name -> group, as configured when this version was deployed: routing belongs to the version,
+    # so changing the setting later reroutes no running audit (None for versions deployed before this)
+    lane_groups: Mapped[dict[str, str] | None] = mapped_column(JSON)
     spec: Mapped[ProcessSpec] = relationship()
     unchanged = False  # not a column: set by deploy() when it returns an existing version
     files: Mapped[list[DeploymentFile]] = relationship(back_populates="deployment", order_by="DeploymentFile.id")

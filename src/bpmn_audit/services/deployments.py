@@ -19,20 +19,21 @@ from .transaction import transaction
 def deploy(files: list[tuple[str, bytes]], deployed_by: str | None = None) -> list[Deployment]:
     """Validate BPMN/DMN files and deploy each executable process in them as its next version.
 
-    A process whose spec is unchanged since its latest version is not deployed again; that version
-    is returned instead, with ``unchanged`` set on it. Raises the engine's UnsafeXMLError,
+    The lane-to-group routing in force (``LANE_GROUPS``) is stored with each version. A process whose
+    spec and routing are unchanged since its latest version is not deployed again; that version is
+    returned instead, with ``unchanged`` set on it. Raises the engine's UnsafeXMLError,
     MalformedXMLError or ModelValidationError (each naming the file or element and what is wrong)
     and stores nothing then.
     Needs: process_owner (checked by the caller's route).
     """
-    models = validate_models(files, current_app.config["LANE_GROUPS"], GROUPS,
-                             limits=EngineLimits.from_settings(current_app.config))
+    lane_groups = dict(current_app.config["LANE_GROUPS"])
+    models = validate_models(files, lane_groups, GROUPS, limits=EngineLimits.from_settings(current_app.config))
     deployments = []
     with transaction():
         for process_id, (spec, subprocess_specs) in models.processes.items():
             spec_hash, blob = dump_spec(spec, subprocess_specs)
             latest = latest_deployment(process_id, required=False)
-            if latest is not None and latest.spec_hash == spec_hash:
+            if latest is not None and latest.spec_hash == spec_hash and latest.lane_groups == lane_groups:
                 latest.unchanged = True
                 deployments.append(latest)
                 continue
@@ -41,7 +42,7 @@ def deploy(files: list[tuple[str, bytes]], deployed_by: str | None = None) -> li
                                            library_version=LIBRARY_VERSION))
             deployment = Deployment(process_key=process_id, version=(latest.version + 1) if latest else 1,
                                     name=spec.description or process_id, spec_hash=spec_hash,
-                                    deployed_by=deployed_by,
+                                    deployed_by=deployed_by, lane_groups=lane_groups,
                                     files=[DeploymentFile(file_name=name, content=content) for name, content in files])
             deployment.unchanged = False
             db.session.add(deployment)

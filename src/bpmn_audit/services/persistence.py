@@ -75,6 +75,7 @@ def _sync_tasks(instance: ProcessInstance, audit: RunningAudit) -> None:
     open_rows = db.session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id,
                                                             HumanTask.status == OPEN)).all()
     known = set()
+    lane_groups = _lane_groups(instance)
     for row in open_rows:
         known.add(row.engine_task_id)
         if row.engine_task_id not in ready:
@@ -83,10 +84,10 @@ def _sync_tasks(instance: ProcessInstance, audit: RunningAudit) -> None:
     for task_id, view in ready.items():
         if task_id in known:
             continue
-        groups = _groups(view)
+        groups = _groups(view, lane_groups)
         db.session.add(HumanTask(
             instance_id=instance.id, engine_task_id=task_id, bpmn_id=view.bpmn_id, name=view.name,
-            phase=view.phase, lane=_display_lane(view), candidate_groups=groups,
+            phase=view.phase, lane=_display_lane(view, lane_groups), candidate_groups=groups,
             candidate_users=view.candidate_users, assignee=view.assignee, agency=view.agency,
             due_at=view.due_at, priority=view.priority, status=OPEN, created_at=utcnow(),
             candidates=candidates_for(groups, view.candidate_users, view.agency)))
@@ -100,18 +101,23 @@ def candidates_for(groups: list[str], users: list[str], agency: str | None) -> l
     return rows + [TaskCandidate(kind=USER, name=user) for user in dict.fromkeys(users)]
 
 
-def _groups(view: UserTaskView) -> list[str]:
+def _lane_groups(instance: ProcessInstance) -> dict[str, str]:
+    """The routing of the instance's version (the setting in force only for versions deployed before
+    routing was stored with them)."""
+    return instance.deployment.lane_groups or current_app.config["LANE_GROUPS"]
+
+
+def _groups(view: UserTaskView, lane_groups: dict[str, str]) -> list[str]:
     """``camunda:candidateGroups`` if set, else the group the task's lane maps to (if any)."""
     if view.candidate_groups or view.candidate_users or view.assignee:
         return view.candidate_groups
-    group = current_app.config["LANE_GROUPS"].get(view.lane or "")
+    group = lane_groups.get(view.lane or "")
     return [group] if group else []
 
 
-def _display_lane(view: UserTaskView) -> str | None:
+def _display_lane(view: UserTaskView, lane_groups: dict[str, str]) -> str | None:
     """The lane whose group does the task: a Business Unit task inside an agency's subprocess takes
     the subprocess's lane in SpiffWorkflow, but belongs to the Business Unit's lane for people."""
-    lane_groups = current_app.config["LANE_GROUPS"]
     if not view.candidate_groups or lane_groups.get(view.lane or "") in view.candidate_groups:
         return view.lane
     lanes_by_group = {group: lane for lane, group in lane_groups.items()}
