@@ -121,3 +121,34 @@ def test_routing_belongs_to_the_deployed_version_and_a_new_setting_reroutes_no_r
         runtime.start_audit(people["bu"], process_key="engine_probe")
     assert [t.bpmn_id for t in tasks.inbox(people["qiip"])] == ["by_lane"]
     assert [t.bpmn_id for t in tasks.inbox(people["chair"])] == ["by_lane"]  # the first audit's task is unchanged
+
+
+def test_a_tasks_form_comes_from_its_deployment_without_loading_the_workflow(audit, people, monkeypatch):
+    from bpmn_audit.services import persistence
+
+    task = audit.open_tasks("nominate_cases")[0]
+    loads = []
+    real = persistence.load_audit
+    monkeypatch.setattr(tasks, "load_audit", lambda *args: loads.append(args) or real(*args))
+    form = tasks.task_form(task.id, people["nominator"])
+    assert form.name == "Nominate the cases" and form.documentation.startswith("Seed steps 3 and 4a.i")
+    assert [f.id for f in form.fields][:2] == ["case_count", "agencies"]
+    assert form.fields[0].constraints == {"required": None, "min": "1", "max": "12"}
+    assert (form.guards, form.providers) == (["cases_nominated"], ["case_list"])
+    # a wrong value is refused before the workflow is loaded; the workflow is loaded only to complete
+    with pytest.raises(FormInvalid):
+        tasks.complete_task(task.id, people["nominator"], {"case_count": "four"})
+    assert loads == []
+    with pytest.raises(NotFound):
+        tasks.task_form(task.id, people["lead.police"])
+
+
+def test_a_version_deployed_before_forms_were_kept_still_reads_them_from_the_workflow(audit, people):
+    task = audit.open_tasks("nominate_cases")[0]
+    task.instance.deployment.forms = None  # as migrated from before forms were stored
+    db.session.commit()
+    form = tasks.task_form(task.id, people["nominator"])
+    assert [f.id for f in form.fields][:2] == ["case_count", "agencies"]
+    with pytest.raises(FormInvalid) as refused:
+        tasks.complete_task(task.id, people["nominator"], {"case_count": "four"})
+    assert refused.value.errors["case_count"] == "Number of cases nominated must be a whole number, like 4"

@@ -104,11 +104,12 @@ def user_task_view(task: Task) -> UserTaskView:
         candidate_users=names_in(task, "camunda:candidateUsers"), assignee=assignees[0] if assignees else None,
         due_at=due_at, priority=_priority(extensions.get("camunda:priority")),
         agency=agency_of(task), documentation=spec.documentation,
-        form=[_field_view(f) for f in spec.form.fields] if spec.form else [],
-        guards=_names(extensions.get("guard")), providers=_names(extensions.get("provide")))
+        form=[form_field_view(f) for f in spec.form.fields] if spec.form else [],
+        guards=split_names(extensions.get("guard")), providers=split_names(extensions.get("provide")))
 
 
-def _names(text: str | None) -> list[str]:
+def split_names(text: str | None) -> list[str]:
+    """Comma-separated names as a list, blanks dropped."""
     return [part.strip() for part in str(text or "").split(",") if part.strip()]
 
 
@@ -145,7 +146,8 @@ def names_in(task: Task, key: str) -> list[str]:
     return [name.strip() for name in names if name.strip()]
 
 
-def _field_view(form_field: Any) -> FormFieldView:
+def form_field_view(form_field: Any) -> FormFieldView:
+    """The view of one ``camunda:formField``."""
     return FormFieldView(
         id=form_field.id or "", label=form_field.label or form_field.id or "this field",
         type=form_field.type or "string",

@@ -36,6 +36,8 @@ class Deployment(db.Model):
     # lane name -> group, as configured when this version was deployed: routing belongs to the version,
     # so changing the setting later reroutes no running audit (None for versions deployed before this)
     lane_groups: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    # bpmn id -> each user task's form (engine/task_forms.py), read once when deployed (None before that)
+    forms: Mapped[dict[str, dict] | None] = mapped_column(JSON)
     spec: Mapped[ProcessSpec] = relationship()
     unchanged = False  # not a column: set by deploy() when it returns an existing version
     files: Mapped[list[DeploymentFile]] = relationship(back_populates="deployment", order_by="DeploymentFile.id")

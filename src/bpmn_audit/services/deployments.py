@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from ..engine.limits import EngineLimits
 from ..engine.serializer import LIBRARY_VERSION, SERIALIZER_VERSION, dump_spec
+from ..engine.task_forms import catalogue
 from ..engine.validation import validate_models
 from ..models import Deployment, DeploymentFile, ProcessSpec, db
 from .errors import NotFound
@@ -43,6 +44,7 @@ def deploy(files: list[tuple[str, bytes]], deployed_by: str | None = None) -> li
             deployment = Deployment(process_key=process_id, version=(latest.version + 1) if latest else 1,
                                     name=spec.description or process_id, spec_hash=spec_hash,
                                     deployed_by=deployed_by, lane_groups=lane_groups,
+                                    forms=catalogue(spec, subprocess_specs),
                                     files=[DeploymentFile(file_name=name, content=content) for name, content in files])
             deployment.unchanged = False
             db.session.add(deployment)

@@ -18,6 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ..engine.errors import ScriptRuntimeError, TaskNotReadyError
 from ..engine.limits import EngineLimits
+from ..engine.task_forms import TaskForm
 from ..models import HumanTask, TaskCandidate, User, db
 from ..models.base import utcnow
 from ..models.instance import RUNNING
@@ -74,6 +75,16 @@ def _inbox_query(user: User) -> Select | None:
         select(HumanTask.id).join(offered_ids, HumanTask.id == offered_ids.c.task_id)
         .where(HumanTask.assignee.is_(None), HumanTask.status == OPEN))
     return select(HumanTask).where(HumanTask.id.in_(mine))
+
+
+def task_form(task_id: int, user: User) -> TaskForm:
+    """What completing a task asks for (fields, instructions, checks), from its deployment: no workflow
+    is loaded. Raises NotFound (no such task for this user)."""
+    task = get_task(task_id, user)
+    stored = (task.instance.deployment.forms or {}).get(task.bpmn_id)
+    if stored:
+        return TaskForm.from_json(stored)
+    return TaskForm.from_view(load_audit(task.instance, engine_limits()).user_task(task.engine_task_id))
 
 
 def get_task(task_id: int, user: User) -> HumanTask:
@@ -177,11 +188,13 @@ def _complete_once(task_id: int, user: User, form: dict[str, Any], settings: _Se
     db.session.refresh(instance)
     if instance.status != RUNNING:
         raise Conflict(f"the audit is {instance.status}")
-    audit = load_audit(instance, settings.limits)
+    stored = (instance.deployment.forms or {}).get(task.bpmn_id)
+    audit = None if stored else load_audit(instance, settings.limits)  # a version deployed before forms were kept
     try:
-        view = audit.user_task(task.engine_task_id)
-        values = clean_form(view.form, form, max_codes=settings.max_codes, find_user=_find_user)
-        values.update(task_hooks.run(task, values, view.guards, view.providers))
+        asked = TaskForm.from_json(stored) if stored else TaskForm.from_view(audit.user_task(task.engine_task_id))
+        values = clean_form(asked.fields, form, max_codes=settings.max_codes, find_user=_find_user)
+        values.update(task_hooks.run(task, values, asked.guards, asked.providers))
+        audit = audit or load_audit(instance, settings.limits)  # the workflow is loaded only to complete
         events = audit.complete(task.engine_task_id, values)
         task.status = COMPLETED
         task.completed_at = utcnow()
