@@ -62,16 +62,24 @@ def dump_state(workflow: BpmnWorkflow) -> bytes:
 
 
 @lru_cache(maxsize=32)
-def _spec_text(spec_blob: bytes) -> bytes:
-    """A deployment's spec, decompressed once: every load of every audit on it needs it."""
-    return gzip.decompress(spec_blob)
+def _specs(spec_blob: bytes) -> tuple[BpmnProcessSpec, dict[str, BpmnProcessSpec]]:
+    """A deployment's spec and subprocess specs, restored once per process: every start and load of
+    every audit on it shares them (SpiffWorkflow's specs hold no state of any one workflow)."""
+    document = json.loads(gzip.decompress(spec_blob))
+    registry = SERIALIZER.registry
+    return (registry.restore(document["spec"]),
+            {name: registry.restore(sub) for name, sub in document["subprocess_specs"].items()})
 
 
 def load_workflow(spec_blob: bytes, state_blob: bytes) -> BpmnWorkflow:
     """Rebuild a workflow from its deployment's spec and its saved state, with the sandbox attached."""
     document = json.loads(gzip.decompress(state_blob))
-    document.update(json.loads(_spec_text(spec_blob)))  # parsed afresh: restoring consumes the dict
-    SERIALIZER.migrate(document)
+    if document.get(SERIALIZER.VERSION_KEY) != SERIALIZER_VERSION:  # an older state: migrate it whole
+        document.update(json.loads(gzip.decompress(spec_blob)))
+        SERIALIZER.migrate(document)
+    else:  # the serializer passes objects that are not dicts through, so the cached specs go straight in
+        spec, subprocess_specs = _specs(spec_blob)
+        document.update(spec=spec, subprocess_specs=dict(subprocess_specs))
     workflow = SERIALIZER.from_dict(document)
     workflow.script_engine = script_engine()
     return workflow
@@ -79,8 +87,5 @@ def load_workflow(spec_blob: bytes, state_blob: bytes) -> BpmnWorkflow:
 
 def new_workflow(spec_blob: bytes) -> BpmnWorkflow:
     """A fresh workflow for a deployment's spec, with the sandbox attached."""
-    document = json.loads(_spec_text(spec_blob))
-    registry = SERIALIZER.registry
-    spec = registry.restore(document["spec"])
-    subprocess_specs = {name: registry.restore(sub) for name, sub in document["subprocess_specs"].items()}
-    return BpmnWorkflow(spec, subprocess_specs, script_engine=script_engine())
+    spec, subprocess_specs = _specs(spec_blob)
+    return BpmnWorkflow(spec, dict(subprocess_specs), script_engine=script_engine())
