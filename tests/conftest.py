@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from flask_migrate import upgrade
+from hypothesis import settings
 
 from bpmn_audit import MIGRATIONS_DIR, create_app
 from bpmn_audit.engine.calendar import LONDON
@@ -21,6 +22,10 @@ ROOT = Path(__file__).resolve().parents[1]
 PROCESSES = ROOT / "processes"
 DATA = Path(__file__).parent / "data"
 POSTGRES_URL = os.environ.get("BPMN_AUDIT_TEST_POSTGRES_URL")
+# Property-based tests: a few dozen examples each in CI (the default); HYPOTHESIS_PROFILE=thorough for more.
+settings.register_profile("ci", max_examples=30, deadline=None)
+settings.register_profile("thorough", max_examples=500, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 # A Monday with no bank holiday near it; London is on GMT then.
 LAUNCH = datetime(2027, 1, 4, 9, 0, tzinfo=LONDON)
 

@@ -110,6 +110,21 @@ def create_user_command(username: str, name: str, groups: tuple[str, ...], agenc
     click.echo(f"created {username}")
 
 
+@users_group.command("token")
+@click.argument("username")
+@click.option("--name", default="CLI", help="What the token is for, to tell it apart when revoking.")
+@with_appcontext
+def user_token_command(username: str, name: str) -> None:
+    """Make a new API bearer token for USERNAME and print it (it is shown only this once)."""
+    from .services.api_tokens import issue_token
+    from .services.identity import get_user
+
+    try:
+        click.echo(issue_token(get_user(username), name))
+    except ServiceError as error:
+        raise click.ClickException(str(error)) from error
+
+
 @main.group("instances")
 def instances_group() -> None:
     """Audits (process instances): start, list, show, retry."""

@@ -1,6 +1,7 @@
 """SQLAlchemy tables. ``db`` is the Flask-SQLAlchemy extension every model hangs off."""
 
 from .agency_audit import AgencyReturn, CaseFinding
+from .api_token import ApiToken
 from .base import db
 from .case import AuditRetention, Case, CaseAccess
 from .concern import Concern
@@ -16,4 +17,5 @@ from .tracker import TrackerAction
 
 __all__ = ["db", "Deployment", "DeploymentFile", "ProcessSpec", "HistoryEvent", "Incident", "User", "ProcessInstance",
            "HumanTask", "TimerJob", "TrackerAction", "Case", "CaseAccess", "AuditRetention", "Concern", "Notification",
-           "AgencyReturn", "CaseFinding", "TaskCandidate"]
+           "AgencyReturn", "CaseFinding", "TaskCandidate",
+           "ApiToken"]

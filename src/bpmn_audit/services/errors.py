@@ -35,7 +35,7 @@ class FormInvalid(ServiceError):
     """Form values are wrong; ``errors`` maps each field id (or PROCESS_KEY) to its message, ``values``
     keeps the input."""
 
-    status = 422
+    status = 400
 
     def __init__(self, errors: dict[str, str], values: dict | None = None):
         self.errors = errors

@@ -237,3 +237,58 @@ def _lower_first(name: str) -> str:
     if first_word[1:] != first_word[1:].lower():
         return name
     return name[:1].lower() + name[1:]
+
+
+#: a ``format=codes`` answer the checks above take: codes separated by commas (or new lines)
+_CODES_PATTERN = r"^\s*[A-Za-z0-9_-]+(\s*[,\n]\s*[A-Za-z0-9_-]+)*\s*$"
+#: the most usernames a ``format=user`` field's schema lists as its choices
+MAX_PEOPLE_LISTED = 500
+
+
+def json_schema(fields: list[FormFieldView], people_in: Callable[[str], list[str]] | None = None) -> dict[str, Any]:
+    """The data completing a form takes, as a JSON Schema (draft 2020-12): the same rules as
+    :func:`clean_form`, so data valid against it is accepted (keys outside it are ignored).
+
+    ``people_in(group)`` lists the usernames a ``format=user`` field of that group may name.
+    """
+    properties: dict[str, Any] = {}
+    required: list[str] = []
+    for form_field in fields:
+        schema = _field_schema(form_field, people_in)
+        schema["title"] = _name(form_field)
+        if form_field.default not in (None, ""):
+            schema["default"] = form_field.default
+        if form_field.required and form_field.default in (None, "") and form_field.type != "boolean":
+            required.append(form_field.id)
+        else:
+            schema = {"anyOf": [schema, {"type": "null"}], "title": schema["title"]} | (
+                {"default": schema["default"]} if "default" in schema else {})
+        properties[form_field.id] = schema
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object",
+            "properties": properties, "required": required}
+
+
+def _field_schema(form_field: FormFieldView, people_in: Callable[[str], list[str]] | None) -> dict[str, Any]:
+    kind = form_field.type
+    if kind == "long":
+        low, high, _ = _range(form_field, "min", "max", DEFAULT_MIN_LONG, DEFAULT_MAX_LONG)
+        return {"type": "integer", "minimum": low, "maximum": high}
+    if kind == "boolean":
+        return {"type": "boolean"}
+    if kind == "date":
+        return {"type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
+    if kind == "enum":
+        return {"type": "string", "oneOf": [{"const": option_id, "title": name}
+                                            for option_id, name in form_field.options]}
+    shortest, longest, _ = _range(form_field, "minlength", "maxlength", None, MAX_TEXT)
+    text: dict[str, Any] = {"type": "string", "maxLength": longest}
+    if shortest:
+        text["minLength"] = shortest
+    if form_field.properties.get("format") == "codes":
+        text["pattern"] = _CODES_PATTERN
+    elif form_field.properties.get("format") == "user":
+        text["maxLength"] = min(longest, MAX_USERNAME)
+        group = (form_field.properties.get("group") or "").strip()
+        if group and people_in is not None:
+            text["enum"] = people_in(group)[:MAX_PEOPLE_LISTED]
+    return text

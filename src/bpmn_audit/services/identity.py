@@ -38,6 +38,12 @@ def get_user(username: str) -> User:
     return user
 
 
+def usernames_in(group: str, limit: int = 500) -> list[str]:
+    """The usernames of the active members of ``group``, alphabetically (at most ``limit``)."""
+    people = db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.username))
+    return [user.username for user in people if group in (user.groups or [])][:limit]
+
+
 def can_work_on(user: User, task: HumanTask) -> bool:
     """True if ``user`` may see and complete ``task``.
 

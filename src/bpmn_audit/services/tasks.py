@@ -24,7 +24,7 @@ from ..models.base import utcnow
 from ..models.instance import RUNNING
 from ..models.task import COMPLETED, GROUP, OPEN, USER
 from . import task_hooks
-from .errors import PROCESS_KEY, Conflict, FormInvalid, NotFound
+from .errors import PROCESS_KEY, Conflict, Forbidden, FormInvalid, NotFound
 from .forms import clean_form
 from .identity import can_work_on, get_user, is_candidate
 from .persistence import engine_limits, load_audit, record_event, save_audit
@@ -35,12 +35,23 @@ log = logging.getLogger(__name__)
 MAX_PAGE = 500
 
 
-def inbox(user: User, limit: int = MAX_PAGE, offset: int = 0) -> list[HumanTask]:
+@dataclass(frozen=True)
+class InboxFilter:
+    """Which of a person's tasks an inbox shows: only those assigned to them, only those offered to their
+    groups (not yet taken), only overdue ones, only one audit's."""
+
+    assigned_to_me: bool = False
+    my_groups: bool = False
+    overdue: bool = False
+    audit_id: int | None = None
+
+
+def inbox(user: User, limit: int = MAX_PAGE, offset: int = 0, only: InboxFilter = InboxFilter()) -> list[HumanTask]:
     """The open tasks ``user`` may work on, a page at a time: soonest due first, then highest priority.
 
     One indexed query over the candidate rows (``identity.can_work_on`` is the same rule for one task).
     """
-    query = _inbox_query(user)
+    query = _inbox_query(user, only)
     if query is None:
         return []
     return list(db.session.scalars(query.order_by(
@@ -48,13 +59,13 @@ def inbox(user: User, limit: int = MAX_PAGE, offset: int = 0) -> list[HumanTask]
         HumanTask.id).limit(max(1, min(limit, MAX_PAGE))).offset(max(0, offset))))
 
 
-def count_inbox(user: User) -> int:
-    """How many open tasks ``user`` may work on (for the navigation)."""
-    query = _inbox_query(user)
+def count_inbox(user: User, only: InboxFilter = InboxFilter()) -> int:
+    """How many open tasks ``user`` may work on (for the navigation and paging)."""
+    query = _inbox_query(user, only)
     return 0 if query is None else db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
 
 
-def _inbox_query(user: User) -> Select | None:
+def _inbox_query(user: User, only: InboxFilter) -> Select | None:
     """Open tasks assigned to the user, or offered to them and not taken: each part an index lookup
     (the candidate rows by kind, name and agency; the tasks by assignee), so the inbox of one agency's
     lead does not grow with other agencies' audits."""
@@ -70,11 +81,20 @@ def _inbox_query(user: User) -> Select | None:
             offered.append(select(by_candidate.task_id).where(
                 by_candidate.kind == GROUP, by_candidate.name.in_(groups), by_candidate.agency == user.agency))
     offered_ids = union_all(*offered).subquery()
-    mine = union_all(
-        select(HumanTask.id).where(HumanTask.assignee == user.username, HumanTask.status == OPEN),
-        select(HumanTask.id).join(offered_ids, HumanTask.id == offered_ids.c.task_id)
-        .where(HumanTask.assignee.is_(None), HumanTask.status == OPEN))
-    return select(HumanTask).where(HumanTask.id.in_(mine))
+    parts = []
+    if not only.my_groups:
+        parts.append(select(HumanTask.id).where(HumanTask.assignee == user.username, HumanTask.status == OPEN))
+    if not only.assigned_to_me:
+        parts.append(select(HumanTask.id).join(offered_ids, HumanTask.id == offered_ids.c.task_id)
+                     .where(HumanTask.assignee.is_(None), HumanTask.status == OPEN))
+    if not parts:
+        return None
+    query = select(HumanTask).where(HumanTask.id.in_(union_all(*parts) if len(parts) > 1 else parts[0]))
+    if only.overdue:
+        query = query.where(HumanTask.due_at < utcnow())
+    if only.audit_id is not None:
+        query = query.where(HumanTask.instance_id == only.audit_id)
+    return query
 
 
 def task_form(task_id: int, user: User) -> TaskForm:
@@ -126,6 +146,27 @@ def release_task(task_id: int, user: User) -> HumanTask:
         task.assignee, task.claimed_at = None, None
         record_event(task.instance, "task_released", task.bpmn_id, task.name, agency=task.agency,
                      actor=user.username, detail={"task_id": task.id})
+    return task
+
+
+def assign_task(task_id: int, actor: User, username: str) -> HumanTask:
+    """The Business Unit gives an open task to one person (someone it is offered to), or back to its groups
+    with an empty ``username``. Raises Forbidden (not the Business Unit), NotFound and Conflict (done, or
+    the person is not among those the task is offered to)."""
+    if not actor.active or not {"business_unit", "admin"} & set(actor.groups or []):
+        raise Forbidden("only the Business Unit assigns tasks")
+    task = db.session.get(HumanTask, task_id)
+    if task is None:
+        raise NotFound(f"there is no task {task_id}")
+    if task.status != OPEN:
+        raise Conflict(f"'{task.name}' is {task.status}")
+    person = _find_user(username) if username else None
+    if username and (person is None or not person.active or not is_candidate(person, task)):
+        raise Conflict(f"'{task.name}' is not offered to '{username}': choose someone of its groups")
+    with transaction():
+        task.assignee, task.claimed_at = (person.username, utcnow()) if person else (None, None)
+        record_event(task.instance, "task_assigned", task.bpmn_id, task.name, agency=task.agency,
+                     actor=actor.username, detail={"task_id": task.id, "assignee": task.assignee})
     return task
 
 

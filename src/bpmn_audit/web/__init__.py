@@ -1,7 +1,7 @@
 """The web layer: blueprints and the one error handler that turns service and engine errors into answers.
 
-The inbox, task pages, audit page and JSON API build on this in later work; for now the app has a
-health check, and every error, in any route, becomes a JSON answer with a 4xx status.
+The JSON API (``api.py``) is the first part; the inbox, task pages and audit page build on it in later
+work. Every error, in any route, becomes a JSON answer with a 4xx status.
 """
 
 from __future__ import annotations
@@ -36,12 +36,16 @@ def _engine_error(error: EngineError) -> tuple:
 
 
 def _http_error(error: HTTPException) -> tuple:
-    return jsonify(error=error.description), error.code
+    headers = {"WWW-Authenticate": "Bearer"} if error.code == 401 else {}
+    return jsonify(error=error.description), error.code, headers
 
 
 def register(app: Flask) -> None:
     """Attach blueprints and error handlers to the app."""
+    from . import api
+
     app.register_blueprint(bp)
+    app.register_blueprint(api.bp)
     app.register_error_handler(ServiceError, _service_error)
     app.register_error_handler(EngineError, _engine_error)
     app.register_error_handler(HTTPException, _http_error)

@@ -1,0 +1,149 @@
+"""The JSON API under ``/api/v1/``: a person's tasks, signed in with a bearer token.
+
+Each route reads its input, calls one service and answers JSON; who may do what is decided by the
+services (a task the caller may not see is a 404, as in the pages). Every error is JSON with a 4xx
+status (the handlers in ``web/__init__``). The OpenAPI document describing these routes is
+``openapi.py``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, g, jsonify, request
+from werkzeug.exceptions import BadRequest, Unauthorized
+
+from ..models import HumanTask, User
+from ..models.base import utcnow
+from ..services import api_tokens, identity, tasks
+from ..services.forms import json_schema
+from .openapi import document
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+#: routes anyone may call without a token
+PUBLIC = {"api.openapi"}
+DEFAULT_PAGE_SIZE = 50
+
+
+@bp.before_request
+def authenticate() -> None:
+    """Every route but the public ones needs ``Authorization: Bearer <token>`` of an active user."""
+    if request.endpoint in PUBLIC:
+        return
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    user = api_tokens.user_for_token(token.strip()) if scheme.lower() == "bearer" else None
+    if user is None:
+        raise Unauthorized("sign in with a bearer token: Authorization: Bearer <token> "
+                           "(bpmn-audit users token USERNAME makes one)")
+    g.user = user
+
+
+@bp.after_request
+def no_store(response: Any) -> Any:
+    """Answers hold personal data: no cache keeps them."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/openapi.json")
+def openapi() -> Any:
+    """The OpenAPI 3.1 document of this API."""
+    return jsonify(document())
+
+
+@bp.get("/me")
+def me() -> Any:
+    """Who the token belongs to."""
+    user: User = g.user
+    return jsonify(username=user.username, name=user.name, groups=list(user.groups or []), agency=user.agency,
+                   email=user.email)
+
+
+@bp.get("/tasks")
+def list_tasks() -> Any:
+    """The caller's inbox, with its filters and paging."""
+    only = tasks.InboxFilter(assigned_to_me=_flag("assigned_to_me"), my_groups=_flag("my_groups"),
+                             overdue=_flag("overdue"), audit_id=_whole("audit", None, 1, 2**31 - 1))
+    page = _whole("page", 1, 1, 1_000_000)
+    per_page = _whole("per_page", DEFAULT_PAGE_SIZE, 1, tasks.MAX_PAGE)
+    found = tasks.inbox(g.user, limit=per_page, offset=(page - 1) * per_page, only=only)
+    return jsonify(tasks=[_task_json(task) for task in found], page=page, per_page=per_page,
+                   total=tasks.count_inbox(g.user, only))
+
+
+@bp.get("/tasks/<int:task_id>")
+def show_task(task_id: int) -> Any:
+    """One task, with its instructions and the JSON Schema of the data completing it takes."""
+    task = tasks.get_task(task_id, g.user)
+    form = tasks.task_form(task_id, g.user)
+    return jsonify(_task_json(task) | {"documentation": form.documentation,
+                                       "schema": json_schema(form.fields, identity.usernames_in)})
+
+
+@bp.post("/tasks/<int:task_id>/complete")
+def complete(task_id: int) -> Any:
+    """Complete a task with ``{"data": {...}}``."""
+    body = _json_body()
+    data = body.get("data", {})
+    if not isinstance(data, dict):
+        raise BadRequest('"data" must be an object of the task\'s fields')
+    return jsonify(_task_json(tasks.complete_task(task_id, g.user, data)))
+
+
+@bp.post("/tasks/<int:task_id>/claim")
+def claim(task_id: int) -> Any:
+    """Take a task for yourself."""
+    return jsonify(_task_json(tasks.claim_task(task_id, g.user)))
+
+
+@bp.post("/tasks/<int:task_id>/release")
+def release(task_id: int) -> Any:
+    """Give a claimed task back to its groups."""
+    return jsonify(_task_json(tasks.release_task(task_id, g.user)))
+
+
+@bp.post("/tasks/<int:task_id>/assign")
+def assign(task_id: int) -> Any:
+    """The Business Unit gives a task to someone (``{"assignee": "username"}``; null gives it back)."""
+    assignee = _json_body().get("assignee")
+    if assignee is not None and (not isinstance(assignee, str) or len(assignee) > 200):
+        raise BadRequest('"assignee" must be a username or null')
+    return jsonify(_task_json(tasks.assign_task(task_id, g.user, assignee or "")))
+
+
+def _task_json(task: HumanTask) -> dict[str, Any]:
+    return {"id": task.id, "name": task.name, "audit_id": task.instance_id, "phase": task.phase,
+            "agency": task.agency, "due": _iso(task.due_at), "overdue": _overdue(task),
+            "assignee": task.assignee, "status": task.status}
+
+
+def _overdue(task: HumanTask) -> bool:
+    return task.status == "open" and task.due_at is not None and task.due_at < utcnow()
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def _json_body() -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise BadRequest("send a JSON object (Content-Type: application/json)")
+    return body
+
+
+def _flag(name: str) -> bool:
+    value = request.args.get(name, "false").lower()
+    if value not in ("true", "false", "1", "0", "yes", "no"):
+        raise BadRequest(f"{name} must be true or false")
+    return value in ("true", "1", "yes")
+
+
+def _whole(name: str, default: int | None, low: int, high: int) -> int | None:
+    value = request.args.get(name)
+    if value is None or value == "":
+        return default
+    if not value.isascii() or not value.isdigit() or len(value) > 10 or not low <= int(value) <= high:
+        raise BadRequest(f"{name} must be a whole number from {low} to {high}")
+    return int(value)

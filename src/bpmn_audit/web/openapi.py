@@ -1,0 +1,106 @@
+"""The OpenAPI 3.1 document of the JSON API (served at ``/api/v1/openapi.json``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_ERROR = {"$ref": "#/components/schemas/Error"}
+
+
+def _answer(description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    answer: dict[str, Any] = {"description": description}
+    if schema is not None:
+        answer["content"] = {"application/json": {"schema": schema}}
+    return answer
+
+
+def _errors(*codes: int) -> dict[str, Any]:
+    meanings = {400: "Wrong input; for a completion, `fields` names each wrong field and nothing changed",
+                401: "No valid bearer token", 403: "Not allowed for your role",
+                404: "No such task, or not one you may see", 409: "Done or changed by someone else meanwhile"}
+    return {str(code): _answer(meanings[code], _ERROR) for code in codes}
+
+
+def _task_action(summary: str, request_schema: dict[str, Any] | None, *codes: int) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "summary": summary, "parameters": [{"$ref": "#/components/parameters/TaskId"}],
+        "responses": {"200": _answer("The task afterwards", {"$ref": "#/components/schemas/Task"}),
+                      **_errors(401, 404, *codes)}}
+    if request_schema is not None:
+        operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": request_schema}}}
+    return {"post": operation}
+
+
+def _flag(name: str, description: str) -> dict[str, Any]:
+    return {"name": name, "in": "query", "description": description, "schema": {"type": "boolean"}}
+
+
+def document() -> dict[str, Any]:
+    """The whole document."""
+    task = {"type": "object", "required": ["id", "name", "audit_id", "phase", "agency", "due", "overdue", "assignee"],
+            "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, "audit_id": {"type": "integer"},
+                           "phase": {"type": ["string", "null"]}, "agency": {"type": ["string", "null"]},
+                           "due": {"type": ["string", "null"], "format": "date-time"},
+                           "overdue": {"type": "boolean"}, "assignee": {"type": ["string", "null"]},
+                           "status": {"type": "string", "enum": ["open", "completed", "cancelled"]}}}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "bpmn-audit API", "version": "1",
+                 "description": "A person's audit tasks. Sign in with `Authorization: Bearer <token>`; "
+                                "`bpmn-audit users token USERNAME` makes a token."},
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"bearer": []}],
+        "paths": {
+            "/openapi.json": {"get": {"summary": "This document", "security": [],
+                                      "responses": {"200": _answer("The OpenAPI document", {"type": "object"})}}},
+            "/me": {"get": {"summary": "Who the token belongs to", "responses": {
+                "200": _answer("You", {"$ref": "#/components/schemas/Me"}), **_errors(401)}}},
+            "/tasks": {"get": {
+                "summary": "My tasks: assigned to me or offered to my groups (for agency staff, my agency's)",
+                "parameters": [
+                    _flag("assigned_to_me", "Only tasks assigned to me"),
+                    _flag("my_groups", "Only tasks offered to my groups that nobody has taken"),
+                    _flag("overdue", "Only tasks past their due date"),
+                    {"name": "audit", "in": "query", "description": "Only this audit's tasks",
+                     "schema": {"type": "integer", "minimum": 1}},
+                    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
+                    {"name": "per_page", "in": "query",
+                     "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}}],
+                "responses": {"200": _answer("One page of tasks, soonest due first", {
+                    "type": "object", "required": ["tasks", "page", "per_page", "total"],
+                    "properties": {"tasks": {"type": "array", "items": {"$ref": "#/components/schemas/Task"}},
+                                   "page": {"type": "integer"}, "per_page": {"type": "integer"},
+                                   "total": {"type": "integer"}}}), **_errors(400, 401)}}},
+            "/tasks/{task_id}": {"get": {
+                "summary": "One task, with the JSON Schema (draft 2020-12) of the data completing it takes",
+                "parameters": [{"$ref": "#/components/parameters/TaskId"}],
+                "responses": {"200": _answer("The task", {"allOf": [
+                    {"$ref": "#/components/schemas/Task"},
+                    {"type": "object", "required": ["schema"],
+                     "properties": {"documentation": {"type": ["string", "null"]}, "schema": {"type": "object"}}}]}),
+                    **_errors(401, 404)}}},
+            "/tasks/{task_id}/complete": _task_action(
+                "Complete a task", {"type": "object", "properties": {"data": {"type": "object"}}}, 400, 409),
+            "/tasks/{task_id}/claim": _task_action("Take a task for yourself", None, 409),
+            "/tasks/{task_id}/release": _task_action("Give a task you claimed back to its groups", None, 409),
+            "/tasks/{task_id}/assign": _task_action(
+                "Give a task to someone it is offered to, or back to its groups (Business Unit)",
+                {"type": "object", "properties": {"assignee": {"type": ["string", "null"]}}}, 400, 403, 409),
+        },
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "parameters": {"TaskId": {"name": "task_id", "in": "path", "required": True,
+                                      "schema": {"type": "integer"}}},
+            "schemas": {
+                "Task": task,
+                "Me": {"type": "object", "required": ["username", "name", "groups", "agency"],
+                       "properties": {"username": {"type": "string"}, "name": {"type": "string"},
+                                      "groups": {"type": "array", "items": {"type": "string"}},
+                                      "agency": {"type": ["string", "null"]},
+                                      "email": {"type": ["string", "null"]}}},
+                "Error": {"type": "object", "required": ["error"],
+                          "properties": {"error": {"type": "string"},
+                                         "fields": {"type": "object", "additionalProperties": {"type": "string"}}}},
+            },
+        },
+    }

@@ -1,0 +1,262 @@
+"""The JSON API: bearer tokens, a person's tasks, a task's schema, completing, claiming and assigning."""
+
+from __future__ import annotations
+
+import jsonschema
+import pytest
+import time_machine
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from openapi_spec_validator import validate
+from sqlalchemy import select
+
+from audit_driver import ANSWERS, SET_UP, AuditDriver
+from bpmn_audit.cli import main
+from bpmn_audit.models import HumanTask, ProcessInstance, db
+from bpmn_audit.services import api_tokens
+from conftest import LAUNCH
+
+
+@pytest.fixture
+def audit(app, people, deployed):
+    with time_machine.travel(LAUNCH, tick=False):
+        driver = AuditDriver(people)
+        driver.complete("nominate_cases")
+        driver.complete("collate_audit_pack")
+        yield driver
+
+
+@pytest.fixture
+def token(app, people):
+    """``token("lead.police")``: the Authorization header of a new token of that person."""
+    made: dict[str, dict[str, str]] = {}
+
+    def make(key: str) -> dict[str, str]:
+        if key not in made:
+            made[key] = {"Authorization": f"Bearer {api_tokens.issue_token(people[key], 'tests')}"}
+        return made[key]
+    return make
+
+
+def _state(instance_id: int) -> tuple:
+    db.session.expire_all()
+    instance = db.session.get(ProcessInstance, instance_id)
+    rows = db.session.query(HumanTask.id, HumanTask.status, HumanTask.assignee).filter_by(instance_id=instance_id)
+    return instance.version, instance.status, sorted(rows)
+
+
+def test_a_token_from_the_cli_signs_in_and_a_revoked_one_does_not(client, runner, people):
+    made = runner.invoke(main, ["users", "token", "lead.police", "--name", "laptop"])
+    assert made.exit_code == 0, made.output
+    header = {"Authorization": f"Bearer {made.output.strip()}"}
+    answer = client.get("/api/v1/me", headers=header)
+    assert answer.status_code == 200
+    assert answer.json == {"username": "lead.police", "name": "police lead", "groups": ["agency_lead"],
+                           "agency": "police", "email": None}
+    assert answer.headers["Cache-Control"] == "no-store"
+    [kept] = api_tokens.list_tokens(people["lead.police"])
+    assert kept.name == "laptop" and made.output.strip() not in kept.digest  # only a digest is kept
+    api_tokens.revoke_token(people["lead.police"], kept.id)
+    refused = client.get("/api/v1/me", headers=header)
+    assert refused.status_code == 401 and "bearer token" in refused.json["error"]
+    assert refused.headers["WWW-Authenticate"] == "Bearer"
+
+
+@pytest.mark.parametrize("header", [None, "Bearer", "Bearer nonsense", "Basic bGVhZDpwdw==", "Bearer bpa_" + "x" * 500])
+def test_no_valid_token_is_a_json_401(client, people, header):
+    answer = client.get("/api/v1/tasks", headers={"Authorization": header} if header else {})
+    assert answer.status_code == 401 and answer.is_json
+
+
+def test_a_deactivated_user_s_token_no_longer_works(client, people, token):
+    header = token("lead.csc")
+    people["lead.csc"].active = False
+    db.session.commit()
+    assert client.get("/api/v1/me", headers=header).status_code == 401
+
+
+def test_my_tasks_are_my_agency_s_only_and_other_agencies_tasks_are_404(client, audit, token):
+    police = client.get("/api/v1/tasks", headers=token("lead.police")).json
+    assert [(t["name"], t["agency"], t["audit_id"]) for t in police["tasks"]] == [
+        ("Confirm the agency's audit lead", "police", audit.instance_id)]
+    assert police["total"] == 1 and police["tasks"][0]["overdue"] is False
+    csc_task = next(t for t in audit.open_tasks("confirm_audit_lead") if t.agency == "csc")
+    for method, path in [("get", ""), ("post", "/complete"), ("post", "/claim"), ("post", "/release")]:
+        answer = getattr(client, method)(f"/api/v1/tasks/{csc_task.id}{path}", headers=token("lead.police"),
+                                         json={"data": ANSWERS["confirm_audit_lead"]})
+        assert answer.status_code == 404 and answer.json == {"error": f"there is no task {csc_task.id} for you"}
+    assert audit.open_tasks("confirm_audit_lead")[0].status == "open"
+
+
+def test_filters_and_paging(client, audit, token):
+    lead = token("lead.icb")
+    assert client.get(f"/api/v1/tasks?audit={audit.instance_id}", headers=lead).json["total"] == 1
+    assert client.get(f"/api/v1/tasks?audit={audit.instance_id + 1}", headers=lead).json["total"] == 0
+    assert client.get("/api/v1/tasks?assigned_to_me=true", headers=lead).json["total"] == 0
+    [task] = client.get("/api/v1/tasks", headers=lead).json["tasks"]
+    assert client.post(f"/api/v1/tasks/{task['id']}/claim", headers=lead).json["assignee"] == "lead.icb"
+    assert [t["id"] for t in client.get("/api/v1/tasks?assigned_to_me=true", headers=lead).json["tasks"]] == [
+        task["id"]]
+    assert client.get("/api/v1/tasks?my_groups=true", headers=lead).json["total"] == 0
+    assert client.get("/api/v1/tasks?overdue=true", headers=lead).json["total"] == 0
+    with time_machine.travel(LAUNCH.replace(year=2028), tick=False):
+        overdue = client.get("/api/v1/tasks?overdue=true", headers=lead).json["tasks"]
+        assert [(t["id"], t["overdue"]) for t in overdue] == [(task["id"], True)]
+    two = token("practitioner.icb")
+    assert client.get("/api/v1/tasks", headers=two).json == {"tasks": [], "page": 1, "per_page": 50, "total": 0}
+    for query in ("page=0", "per_page=501", "page=x", "overdue=maybe", "audit=-1", "per_page=٣"):
+        answer = client.get(f"/api/v1/tasks?{query}", headers=lead)
+        assert answer.status_code == 400 and answer.is_json, query
+
+
+def test_paging_walks_every_task_once(client, audit, token):
+    header = token("lead.police")
+    seen = []
+    for page in (1, 2):
+        answer = client.get(f"/api/v1/tasks?per_page=1&page={page}", headers=header).json
+        seen += [t["id"] for t in answer["tasks"]]
+    assert seen == [t.id for t in audit.open_tasks("confirm_audit_lead") if t.agency == "police"]
+
+
+def test_a_task_s_schema_is_valid_json_schema_and_takes_the_answers_the_form_takes(client, audit, token):
+    header = token("lead.police")
+    [task] = client.get("/api/v1/tasks", headers=header).json["tasks"]
+    shown = client.get(f"/api/v1/tasks/{task['id']}", headers=header).json
+    schema = shown["schema"]
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    assert validator.is_valid(ANSWERS["confirm_audit_lead"])
+    assert not validator.is_valid({"lead_email": "x@y.example"})  # the name is required
+    assert set(schema["properties"]) == {"lead_name", "lead_email", "lead_phone"}
+    assert schema["required"] == ["lead_name", "lead_email"]
+    assert schema["properties"]["lead_name"]["title"]
+
+
+def test_the_set_up_schema_lists_the_chairs_and_checks_numbers_and_choices(client, app, people, deployed, token):
+    with time_machine.travel(LAUNCH, tick=False):
+        from bpmn_audit.services import runtime
+
+        runtime.start_audit(people["bu"])
+        header = token("bu")
+        [task] = client.get("/api/v1/tasks", headers=header).json["tasks"]
+        schema = client.get(f"/api/v1/tasks/{task['id']}", headers=header).json["schema"]
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    set_up = {key: value for key, value in SET_UP.items() if key in schema["properties"]}
+    set_up["independent_chair"] = False
+    assert validator.is_valid(set_up), list(validator.iter_errors(set_up))
+    assert _given(schema, "chair")["enum"] == ["chair"]  # the chairs to choose from
+    assert not validator.is_valid({**set_up, "chair": "lead.police"})
+    assert not validator.is_valid({**set_up, "complexity": "enormous"})
+    assert not validator.is_valid({**set_up, "launch_date": "4 January"})
+
+
+def _given(schema: dict, name: str) -> dict:
+    """A field's schema, without the "or null" of an optional one."""
+    field = schema["properties"][name]
+    return next((option for option in field.get("anyOf", []) if option.get("type") != "null"), field)
+
+
+def test_complete_invalid_conflict_and_done(client, audit, token):
+    header = token("lead.police")
+    [task] = client.get("/api/v1/tasks", headers=header).json["tasks"]
+    before = _state(audit.instance_id)
+    wrong = client.post(f"/api/v1/tasks/{task['id']}/complete", headers=header, json={"data": {"lead_name": ""}})
+    assert wrong.status_code == 400
+    assert set(wrong.json["fields"]) == {"lead_name", "lead_email"}
+    assert _state(audit.instance_id) == before
+    for body in ({"data": [1]}, [1], "x"):
+        answer = client.post(f"/api/v1/tasks/{task['id']}/complete", headers=header, json=body)
+        assert answer.status_code == 400 and answer.is_json
+    assert _state(audit.instance_id) == before
+    done = client.post(f"/api/v1/tasks/{task['id']}/complete", headers=header,
+                       json={"data": ANSWERS["confirm_audit_lead"]})
+    assert done.status_code == 200 and done.json["status"] == "completed"
+    again = client.post(f"/api/v1/tasks/{task['id']}/complete", headers=header,
+                        json={"data": ANSWERS["confirm_audit_lead"]})
+    assert again.status_code == 409 and "already completed" in again.json["error"]
+
+
+def test_a_task_completed_meanwhile_by_a_colleague_is_a_409(client, app, people, audit, token):
+    from bpmn_audit.services import identity
+
+    identity.create_user("lead2.police", "Second police lead", ["agency_lead"], agency="police")
+    first, second = token("lead.police"), {"Authorization": "Bearer " + api_tokens.issue_token(
+        identity.get_user("lead2.police"), "tests")}
+    [task] = client.get("/api/v1/tasks", headers=first).json["tasks"]
+    assert client.get(f"/api/v1/tasks/{task['id']}", headers=second).status_code == 200
+    assert client.post(f"/api/v1/tasks/{task['id']}/complete", headers=first,
+                       json={"data": ANSWERS["confirm_audit_lead"]}).status_code == 200
+    late = client.post(f"/api/v1/tasks/{task['id']}/complete", headers=second,
+                       json={"data": ANSWERS["confirm_audit_lead"]})
+    assert late.status_code == 409 and "already completed by lead.police" in late.json["error"]
+
+
+def test_the_business_unit_assigns_and_nobody_else_does(client, audit, token):
+    police_task = next(t for t in audit.open_tasks("confirm_audit_lead") if t.agency == "police")
+    path = f"/api/v1/tasks/{police_task.id}/assign"
+    refused = client.post(path, headers=token("lead.police"), json={"assignee": "lead.police"})
+    assert refused.status_code == 403
+    bu = token("bu")
+    assert client.post(path, headers=bu, json={"assignee": "lead.csc"}).status_code == 409  # not offered to csc
+    assert client.post(path, headers=bu, json={"assignee": 7}).status_code == 400
+    assert client.post(path, headers=bu, json={"assignee": "lead.police"}).json["assignee"] == "lead.police"
+    lead = token("lead.police")
+    assert client.post(f"/api/v1/tasks/{police_task.id}/release", headers=lead).json["assignee"] is None
+    assert client.post(path, headers=bu, json={"assignee": None}).json["assignee"] is None
+
+
+def test_the_openapi_document_is_valid_and_covers_every_api_route(client, app):
+    answer = client.get("/api/v1/openapi.json")
+    assert answer.status_code == 200
+    document = answer.json
+    validate(document)
+    described = {(path, method) for path, item in document["paths"].items() for method in item}
+    routed = set()
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith("/api/v1/"):
+            path = rule.rule.removeprefix("/api/v1").replace("<int:task_id>", "{task_id}")
+            routed |= {(path, method.lower()) for method in rule.methods - {"HEAD", "OPTIONS"}}
+    assert routed == described
+
+
+def test_unknown_api_paths_and_methods_are_json_errors(client, token, people):
+    header = token("bu")
+    assert client.get("/api/v1/nothing", headers=header).status_code == 404
+    answer = client.get("/api/v1/tasks/1/complete", headers=header)
+    assert answer.status_code == 405 and answer.is_json
+
+
+_JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=30),
+                     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=10), inner,
+                                                                                 max_size=3), max_leaves=8)
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(data=st.dictionaries(st.sampled_from(["lead_name", "lead_email", "other"]), _JSON, max_size=3))
+def test_random_data_never_breaks_a_completion(client, audit, token, data):
+    header = token("lead.police")
+    task = db.session.scalars(select(HumanTask).filter_by(instance_id=audit.instance_id, agency="police",
+                                                          bpmn_id="confirm_audit_lead")).one()
+    before = _state(audit.instance_id)
+    answer = client.post(f"/api/v1/tasks/{task.id}/complete", headers=header, json={"data": data})
+    assert answer.status_code in (200, 400, 404), answer.json
+    if answer.status_code == 400:
+        assert _state(audit.instance_id) == before and set(answer.json["fields"]) <= {"lead_name", "lead_email"}
+    else:  # valid data completes the task (the fixture lives across examples: then it is gone for the next)
+        db.session.expire_all()
+        assert db.session.get(HumanTask, task.id).completed_by == "lead.police"
+
+
+def test_one_person_holds_a_bounded_number_of_tokens(app, people):
+    from bpmn_audit.services.errors import Conflict
+
+    lead = people["lead.police"]
+    for _ in range(api_tokens.MAX_TOKENS):
+        api_tokens.issue_token(lead, "script")
+    with pytest.raises(Conflict):
+        api_tokens.issue_token(lead, "one too many")
+    api_tokens.revoke_token(lead, api_tokens.list_tokens(lead)[0].id)
+    assert api_tokens.issue_token(lead, "after revoking").startswith(api_tokens.PREFIX)
+    with pytest.raises(api_tokens.NotFound):  # nobody revokes another person's token
+        api_tokens.revoke_token(people["lead.csc"], api_tokens.list_tokens(lead)[0].id)
