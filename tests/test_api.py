@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import jsonschema
 import pytest
 import time_machine
@@ -13,8 +15,8 @@ from sqlalchemy import select
 from audit_driver import ANSWERS, SET_UP, AuditDriver
 from bpmn_audit.cli import main
 from bpmn_audit.models import HumanTask, ProcessInstance, db
-from bpmn_audit.services import api_tokens
-from conftest import LAUNCH
+from bpmn_audit.services import api_tokens, identity
+from conftest import LAUNCH, both_backends
 
 
 @pytest.fixture
@@ -28,12 +30,14 @@ def audit(app, people, deployed):
 
 @pytest.fixture
 def token(app, people):
-    """``token("lead.police")``: the Authorization header of a new token of that person."""
+    """``token("lead.police")``: the Authorization header of a token of that person (a key of ``people``, or
+    a username)."""
     made: dict[str, dict[str, str]] = {}
 
     def make(key: str) -> dict[str, str]:
         if key not in made:
-            made[key] = {"Authorization": f"Bearer {api_tokens.issue_token(people[key], 'tests')}"}
+            person = people[key] if key in people else identity.get_user(key)
+            made[key] = {"Authorization": f"Bearer {api_tokens.issue_token(person, 'tests')}"}
         return made[key]
     return make
 
@@ -178,11 +182,8 @@ def test_complete_invalid_conflict_and_done(client, audit, token):
 
 
 def test_a_task_completed_meanwhile_by_a_colleague_is_a_409(client, app, people, audit, token):
-    from bpmn_audit.services import identity
-
     identity.create_user("lead2.police", "Second police lead", ["agency_lead"], agency="police")
-    first, second = token("lead.police"), {"Authorization": "Bearer " + api_tokens.issue_token(
-        identity.get_user("lead2.police"), "tests")}
+    first, second = token("lead.police"), token("lead2.police")
     [task] = client.get("/api/v1/tasks", headers=first).json["tasks"]
     assert client.get(f"/api/v1/tasks/{task['id']}", headers=second).status_code == 200
     assert client.post(f"/api/v1/tasks/{task['id']}/complete", headers=first,
@@ -215,7 +216,7 @@ def test_the_openapi_document_is_valid_and_covers_every_api_route(client, app):
     routed = set()
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith("/api/v1/"):
-            path = rule.rule.removeprefix("/api/v1").replace("<int:task_id>", "{task_id}")
+            path = re.sub(r"<int(\([^)]*\))?:(\w+)>", r"{\2}", rule.rule.removeprefix("/api/v1"))
             routed |= {(path, method.lower()) for method in rule.methods - {"HEAD", "OPTIONS"}}
     assert routed == described
 
@@ -260,3 +261,63 @@ def test_one_person_holds_a_bounded_number_of_tokens(app, people):
     assert api_tokens.issue_token(lead, "after revoking").startswith(api_tokens.PREFIX)
     with pytest.raises(api_tokens.NotFound):  # nobody revokes another person's token
         api_tokens.revoke_token(people["lead.csc"], api_tokens.list_tokens(lead)[0].id)
+
+
+def test_audits_are_seen_by_those_taking_part_only(client, app, people, deployed, token):
+    identity.create_user("lead.health", "Health lead", ["agency_lead"], agency="health")
+    with time_machine.travel(LAUNCH, tick=False):
+        started = client.post("/api/v1/audits", headers=token("bu"))
+        assert started.status_code == 201 and started.json["status"] == "running"
+        audit_id = started.json["id"]
+        assert started.headers["Location"] == f"/api/v1/audits/{audit_id}"
+        assert client.post("/api/v1/audits", headers=token("lead.police")).status_code == 403
+        assert client.post("/api/v1/audits", headers=token("bu"), data="not json",
+                           content_type="text/plain").status_code == 400
+        assert client.get("/api/v1/audits", headers=token("nominator")).json["total"] == 0  # nothing for them yet
+        driver = AuditDriver.__new__(AuditDriver)
+        driver.people, driver.instance_id, driver.agencies = people, audit_id, "police, csc, icb"
+        driver.complete("set_up_audit", {k: v for k, v in SET_UP.items() if k != "agencies"})
+        # before the nomination names the agencies, no agency lead sees the audit; the nominating partner does
+        assert client.get("/api/v1/audits", headers=token("lead.police")).json["total"] == 0
+        assert [a["id"] for a in client.get("/api/v1/audits", headers=token("nominator")).json["audits"]] == [
+            audit_id]
+        driver.complete("nominate_cases")
+        driver.complete("collate_audit_pack")
+        police = client.get(f"/api/v1/audits/{audit_id}", headers=token("lead.police")).json
+        everyone = client.get(f"/api/v1/audits/{audit_id}", headers=token("bu")).json
+    assert [a["agency"] for a in police["agencies"]] == ["police"]  # its own progress only
+    assert [a["agency"] for a in everyone["agencies"]] == ["csc", "icb", "police"]
+    assert police["agencies"][0]["open"] == ["Confirm the agency's audit lead"]
+    assert everyone["phase"] and everyone["deadlines"]
+    assert all(d["due"] for d in everyone["deadlines"])
+    health = token("lead.health")
+    assert client.get("/api/v1/audits", headers=health).json == {"audits": [], "page": 1, "per_page": 50, "total": 0}
+    answer = client.get(f"/api/v1/audits/{audit_id}", headers=health)
+    assert answer.status_code == 404 and answer.json == {"error": f"there is no audit {audit_id} for you"}
+    assert client.get(f"/api/v1/audits/{audit_id + 1}", headers=token("bu")).status_code == 404
+    with time_machine.travel(LAUNCH.replace(year=2028), tick=False):
+        late = client.get(f"/api/v1/audits/{audit_id}", headers=token("lead.police")).json
+    assert late["agencies"][0]["overdue"] is True
+
+
+_ROUTES = [("get", "/me"), ("get", "/tasks"), ("get", "/tasks/{id}"), ("post", "/tasks/{id}/complete"),
+           ("post", "/tasks/{id}/claim"), ("post", "/tasks/{id}/release"), ("post", "/tasks/{id}/assign"),
+           ("get", "/audits"), ("get", "/audits/{id}"), ("post", "/audits")]
+
+
+@both_backends
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(route=st.sampled_from(_ROUTES), who=st.sampled_from(["bu", "lead.police", "lead.csc", "chair"]),
+       the_id=st.one_of(st.just(None), st.integers(min_value=-5, max_value=2**40)),
+       query=st.dictionaries(st.sampled_from(["page", "per_page", "overdue", "audit", "my_groups", "x"]),
+                             st.text(max_size=12), max_size=3),
+       body=st.one_of(st.none(), _JSON, st.dictionaries(st.sampled_from(["data", "assignee"]), _JSON, max_size=2)))
+def test_random_requests_to_every_endpoint_get_json_and_never_a_500(client, audit, token, route, who, the_id,
+                                                                    query, body):
+    method, path = route
+    real_id = next(t.id for t in audit.open_tasks("confirm_audit_lead") if t.agency == "police") \
+        if "tasks" in path else audit.instance_id
+    url = "/api/v1" + path.replace("{id}", str(real_id if the_id is None else the_id))
+    answer = getattr(client, method)(url, headers=token(who), query_string=query,
+                                     **({} if body is None else {"json": body}))
+    assert answer.status_code < 500 and answer.is_json, (url, answer.status_code, answer.data[:300])

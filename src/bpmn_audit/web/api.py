@@ -1,4 +1,4 @@
-"""The JSON API under ``/api/v1/``: a person's tasks, signed in with a bearer token.
+"""The JSON API under ``/api/v1/``: a person's tasks and audits, signed in with a bearer token.
 
 Each route reads its input, calls one service and answers JSON; who may do what is decided by the
 services (a task the caller may not see is a 404, as in the pages). Every error is JSON with a 4xx
@@ -14,9 +14,9 @@ from typing import Any
 from flask import Blueprint, g, jsonify, request
 from werkzeug.exceptions import BadRequest, Unauthorized
 
-from ..models import HumanTask, User
+from ..models import HumanTask, ProcessInstance, User
 from ..models.base import utcnow
-from ..services import api_tokens, identity, tasks
+from ..services import api_tokens, audits, identity, runtime, tasks
 from ..services.forms import json_schema
 from .openapi import document
 
@@ -72,7 +72,7 @@ def list_tasks() -> Any:
                    total=tasks.count_inbox(g.user, only))
 
 
-@bp.get("/tasks/<int:task_id>")
+@bp.get("/tasks/<int(max=2147483647):task_id>")
 def show_task(task_id: int) -> Any:
     """One task, with its instructions and the JSON Schema of the data completing it takes."""
     task = tasks.get_task(task_id, g.user)
@@ -81,7 +81,7 @@ def show_task(task_id: int) -> Any:
                                        "schema": json_schema(form.fields, identity.usernames_in)})
 
 
-@bp.post("/tasks/<int:task_id>/complete")
+@bp.post("/tasks/<int(max=2147483647):task_id>/complete")
 def complete(task_id: int) -> Any:
     """Complete a task with ``{"data": {...}}``."""
     body = _json_body()
@@ -91,25 +91,59 @@ def complete(task_id: int) -> Any:
     return jsonify(_task_json(tasks.complete_task(task_id, g.user, data)))
 
 
-@bp.post("/tasks/<int:task_id>/claim")
+@bp.post("/tasks/<int(max=2147483647):task_id>/claim")
 def claim(task_id: int) -> Any:
     """Take a task for yourself."""
     return jsonify(_task_json(tasks.claim_task(task_id, g.user)))
 
 
-@bp.post("/tasks/<int:task_id>/release")
+@bp.post("/tasks/<int(max=2147483647):task_id>/release")
 def release(task_id: int) -> Any:
     """Give a claimed task back to its groups."""
     return jsonify(_task_json(tasks.release_task(task_id, g.user)))
 
 
-@bp.post("/tasks/<int:task_id>/assign")
+@bp.post("/tasks/<int(max=2147483647):task_id>/assign")
 def assign(task_id: int) -> Any:
     """The Business Unit gives a task to someone (``{"assignee": "username"}``; null gives it back)."""
     assignee = _json_body().get("assignee")
     if assignee is not None and (not isinstance(assignee, str) or len(assignee) > 200):
         raise BadRequest('"assignee" must be a username or null')
     return jsonify(_task_json(tasks.assign_task(task_id, g.user, assignee or "")))
+
+
+@bp.get("/audits")
+def list_audits() -> Any:
+    """The audits the caller may see, newest first, a page at a time."""
+    page = _whole("page", 1, 1, 1_000_000)
+    per_page = _whole("per_page", DEFAULT_PAGE_SIZE, 1, audits.MAX_PAGE)
+    found, total = audits.list_audits(g.user, limit=per_page, offset=(page - 1) * per_page)
+    return jsonify(audits=[_audit_json(instance) for instance in found], page=page, per_page=per_page, total=total)
+
+
+@bp.get("/audits/<int(max=2147483647):audit_id>")
+def show_audit(audit_id: int) -> Any:
+    """One audit: its phase, its waiting deadlines and each agency's progress."""
+    shown = audits.progress(g.user, audit_id, utcnow())
+    return jsonify(_audit_json(shown.instance) | {
+        "phase": shown.phase,
+        "deadlines": [{"name": name, "due": _iso(due)} for name, due in shown.deadlines],
+        "agencies": [{"agency": a.agency, "completed": a.completed, "open": a.open, "overdue": a.overdue}
+                     for a in shown.agencies]})
+
+
+@bp.post("/audits")
+def start_audit() -> Any:
+    """Start an audit of the partnership's audit process (Business Unit); its set-up is its first task."""
+    if request.content_length:
+        _json_body()  # a body, if sent, must be JSON; the audit's details come with its set-up task
+    instance = runtime.start_audit(g.user)
+    return jsonify(_audit_json(instance)), 201, {"Location": f"{bp.url_prefix}/audits/{instance.id}"}
+
+
+def _audit_json(instance: ProcessInstance) -> dict[str, Any]:
+    return {"id": instance.id, "title": instance.title, "process_key": instance.process_key,
+            "status": instance.status, "started_at": _iso(instance.started_at), "ended_at": _iso(instance.ended_at)}
 
 
 def _task_json(task: HumanTask) -> dict[str, Any]:

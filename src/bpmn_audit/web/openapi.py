@@ -17,7 +17,7 @@ def _answer(description: str, schema: dict[str, Any] | None = None) -> dict[str,
 def _errors(*codes: int) -> dict[str, Any]:
     meanings = {400: "Wrong input; for a completion, `fields` names each wrong field and nothing changed",
                 401: "No valid bearer token", 403: "Not allowed for your role",
-                404: "No such task, or not one you may see", 409: "Done or changed by someone else meanwhile"}
+                404: "No such task or audit, or not one you may see", 409: "Done or changed by someone else meanwhile"}
     return {str(code): _answer(meanings[code], _ERROR) for code in codes}
 
 
@@ -46,7 +46,7 @@ def document() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {"title": "bpmn-audit API", "version": "1",
-                 "description": "A person's audit tasks. Sign in with `Authorization: Bearer <token>`; "
+                 "description": "A person's audits and tasks. Sign in with `Authorization: Bearer <token>`; "
                                 "`bpmn-audit users token USERNAME` makes a token."},
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
@@ -86,6 +86,36 @@ def document() -> dict[str, Any]:
             "/tasks/{task_id}/assign": _task_action(
                 "Give a task to someone it is offered to, or back to its groups (Business Unit)",
                 {"type": "object", "properties": {"assignee": {"type": ["string", "null"]}}}, 400, 403, 409),
+            "/audits": {
+                "get": {"summary": "The audits I may see, newest first",
+                        "parameters": [
+                            {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
+                            {"name": "per_page", "in": "query",
+                             "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}}],
+                        "responses": {"200": _answer("One page of audits", {
+                            "type": "object", "required": ["audits", "page", "per_page", "total"],
+                            "properties": {"audits": {"type": "array", "items": {"$ref": "#/components/schemas/Audit"}},
+                                           "page": {"type": "integer"}, "per_page": {"type": "integer"},
+                                           "total": {"type": "integer"}}}), **_errors(400, 401)}},
+                "post": {"summary": "Start an audit (Business Unit); its set-up is its first task",
+                         "responses": {"201": _answer("The new audit", {"$ref": "#/components/schemas/Audit"}),
+                                       **_errors(400, 401, 403)}}},
+            "/audits/{audit_id}": {"get": {
+                "summary": "One audit: phase, waiting deadlines, each agency's progress (agency staff: their own)",
+                "parameters": [{"name": "audit_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "responses": {"200": _answer("The audit", {"allOf": [
+                    {"$ref": "#/components/schemas/Audit"},
+                    {"type": "object", "required": ["phase", "deadlines", "agencies"], "properties": {
+                        "phase": {"type": ["string", "null"]},
+                        "deadlines": {"type": "array", "items": {
+                            "type": "object", "properties": {"name": {"type": "string"},
+                                                             "due": {"type": "string", "format": "date-time"}}}},
+                        "agencies": {"type": "array", "items": {
+                            "type": "object", "properties": {
+                                "agency": {"type": "string"}, "completed": {"type": "integer"},
+                                "open": {"type": "array", "items": {"type": "string"}},
+                                "overdue": {"type": "boolean"}}}}}}]}),
+                    **_errors(401, 404)}}},
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
@@ -93,6 +123,12 @@ def document() -> dict[str, Any]:
                                       "schema": {"type": "integer"}}},
             "schemas": {
                 "Task": task,
+                "Audit": {"type": "object", "required": ["id", "title", "process_key", "status", "started_at"],
+                          "properties": {"id": {"type": "integer"}, "title": {"type": ["string", "null"]},
+                                         "process_key": {"type": "string"},
+                                         "status": {"type": "string", "enum": ["running", "completed"]},
+                                         "started_at": {"type": "string", "format": "date-time"},
+                                         "ended_at": {"type": ["string", "null"], "format": "date-time"}}},
                 "Me": {"type": "object", "required": ["username", "name", "groups", "agency"],
                        "properties": {"username": {"type": "string"}, "name": {"type": "string"},
                                       "groups": {"type": "array", "items": {"type": "string"}},

@@ -1,0 +1,113 @@
+"""Audits as the people taking part see them: which audits a person may see, and one audit's progress.
+
+Partnership staff (the Business Unit, chairs, QiiP, process owners, admins) see every audit. Agency staff
+see the audits their agency takes part in (a task of the audit carries their agency) and those in which a
+task was offered to them (the nominating partner before the agencies are named); everything else is a
+NotFound, so agency A does not learn of audits it takes no part in. Agency staff see their own agency's
+progress only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Select, func, or_, select
+
+from ..models import HumanTask, ProcessInstance, TaskCandidate, TimerJob, User, db
+from ..models.task import COMPLETED, GROUP, OPEN, USER
+from .errors import NotFound
+from .identity import AGENCY_SCOPED_GROUPS
+
+#: groups whose members see every audit of the partnership
+PARTNERSHIP_GROUPS = {"business_unit", "chair", "qiip", "process_owner", "admin"}
+MAX_PAGE = 500
+
+
+@dataclass
+class AgencyProgress:
+    """One agency's part in an audit: tasks done, tasks open (by name), and whether any is overdue."""
+
+    agency: str
+    completed: int = 0
+    open: list[str] = field(default_factory=list)
+    overdue: bool = False
+
+
+@dataclass
+class AuditProgress:
+    """An audit as the API and the audit page show it (no child's data)."""
+
+    instance: ProcessInstance
+    phase: str | None
+    deadlines: list[tuple[str, datetime]]
+    agencies: list[AgencyProgress]
+
+
+def sees_everything(user: User) -> bool:
+    """True for partnership staff, who see every audit."""
+    return user.active and bool(PARTNERSHIP_GROUPS & set(user.groups or []))
+
+
+def list_audits(user: User, limit: int = MAX_PAGE, offset: int = 0) -> tuple[list[ProcessInstance], int]:
+    """A page of the audits ``user`` may see, newest first, and how many there are in all."""
+    query = _visible(user)
+    if query is None:
+        return [], 0
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    page = db.session.scalars(query.order_by(ProcessInstance.id.desc())
+                              .limit(max(1, min(limit, MAX_PAGE))).offset(max(0, offset)))
+    return list(page), total
+
+
+def get_audit(user: User, instance_id: int) -> ProcessInstance:
+    """One audit ``user`` may see; raises NotFound otherwise (the same answer as for no such audit)."""
+    query = _visible(user)
+    instance = None if query is None else db.session.scalar(query.where(ProcessInstance.id == instance_id))
+    if instance is None:
+        raise NotFound(f"there is no audit {instance_id} for you")
+    return instance
+
+
+def progress(user: User, instance_id: int, now: datetime) -> AuditProgress:
+    """Where an audit stands, from the projections: the phase of its soonest-due open task, its waiting
+    deadlines, and each agency's tasks (agency staff: their own agency's only)."""
+    instance = get_audit(user, instance_id)
+    rows = db.session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id)
+                              .order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.id)).all()
+    open_rows = [row for row in rows if row.status == OPEN]
+    phase = next((row.phase for row in open_rows if row.phase), None)
+    timers = db.session.scalars(select(TimerJob).where(TimerJob.instance_id == instance_id)
+                                .order_by(TimerJob.due_at, TimerJob.id)).all()
+    deadlines = [(timer.name, timer.due_at) for timer in timers
+                 if sees_everything(user) or timer.agency in (None, user.agency)]
+    agencies: dict[str, AgencyProgress] = {}
+    for row in rows:
+        if not row.agency or not (sees_everything(user) or row.agency == user.agency):
+            continue
+        agency = agencies.setdefault(row.agency, AgencyProgress(row.agency))
+        if row.status == COMPLETED:
+            agency.completed += 1
+        elif row.status == OPEN:
+            agency.open.append(row.name)
+            agency.overdue = agency.overdue or (row.due_at is not None and row.due_at < now)
+    return AuditProgress(instance, phase, deadlines, sorted(agencies.values(), key=lambda a: a.agency))
+
+
+def _visible(user: User) -> Select | None:
+    """The audits ``user`` may see, as a query (None: none at all)."""
+    if not user.active:
+        return None
+    query = select(ProcessInstance)
+    if sees_everything(user):
+        return query
+    candidate = TaskCandidate.__table__.c
+    offered = select(HumanTask.instance_id).join(TaskCandidate, TaskCandidate.task_id == HumanTask.id).where(or_(
+        (candidate.kind == USER) & (candidate.name == user.username),
+        (candidate.kind == GROUP) & candidate.name.in_(list(user.groups or []))
+        & (candidate.agency.is_(None) | (candidate.agency == user.agency))))
+    parts = [offered, select(HumanTask.instance_id).where(HumanTask.assignee == user.username),
+             select(HumanTask.instance_id).where(HumanTask.completed_by == user.username)]
+    if user.agency and AGENCY_SCOPED_GROUPS & set(user.groups or []):
+        parts.append(select(HumanTask.instance_id).where(HumanTask.agency == user.agency))
+    return query.where(or_(*(ProcessInstance.id.in_(part) for part in parts)))
