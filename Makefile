@@ -7,7 +7,11 @@ NPM := $(shell command -v npm 2>/dev/null)
 # Front-end assets come from the npm registry; without npm the tests that need them skip.
 NODE_STAMP := $(if $(NPM),node_modules/.installed,)
 
-.PHONY: install run test lint simulate bench clean
+.PHONY: install run test lint simulate demo bench clean
+# The demo's database and case key live in instance/ (ignored by git); the key is made once and kept,
+# so the demo's cases stay readable across runs of the app.
+DEMO_ENV = BPMN_AUDIT_DATABASE_URL=sqlite:///$(CURDIR)/instance/demo.sqlite3 \
+	BPMN_AUDIT_CASE_KEY=$$(cat instance/demo-case.key)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +29,15 @@ run: $(STAMP)  ## run one whole audit on a virtual clock (the web app is not bui
 	$(BIN)/bpmn-audit simulate --agencies 6 --cases 5
 
 simulate: run
+
+demo: $(STAMP)  ## a demo partnership (people in every role, two audits with work) in instance/demo.sqlite3, made afresh
+	mkdir -p instance
+	test -s instance/demo-case.key || (umask 077 && $(BIN)/python -c \
+		"from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())" > instance/demo-case.key)
+	rm -f instance/demo.sqlite3
+	$(DEMO_ENV) $(BIN)/bpmn-audit init-db
+	$(DEMO_ENV) $(BIN)/bpmn-audit demo
+	@echo '\nTry it: $(DEMO_ENV) $(BIN)/bpmn-audit run   (the JSON API on 127.0.0.1:5000)'
 
 test: $(STAMP) $(NODE_STAMP)  ## run every test, on as many processes as there are cores
 	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)

@@ -253,6 +253,27 @@ def cases_purge_expired() -> None:
     click.echo(f"{purge_expired()} case(s) purged")
 
 
+@main.command("demo")
+@with_appcontext
+def demo() -> None:
+    """Seed a demo partnership in an empty database and print each sign-in."""
+    from flask import current_app
+
+    from .services import demo as demo_service
+
+    try:
+        made = demo_service.seed(current_app.config["PROCESSES_DIR"])
+    except (ValueError, LookupError, EngineError, ServiceError) as error:
+        raise click.ClickException(f"the demo could not be seeded: {error}") from error
+    click.echo(f"Audit {made.launched_id}: just launched, its cases waiting to be nominated.")
+    click.echo(f"Audit {made.in_progress_id}: in the agency audit; one agency's report is overdue and an immediate "
+               "concern is open.\n")
+    click.echo(f"Every demo account's password: {made.password}\n")
+    for user in made.people:
+        role = ", ".join(user.groups or []) + (f" ({user.agency})" if user.agency else "")
+        click.echo(f"  {user.username:32} {role}")
+
+
 @main.command("simulate")
 @click.option("--agencies", default=6, show_default=True, help="How many agencies take part.")
 @click.option("--cases", default=4, show_default=True, help="How many cases are nominated.")

@@ -75,43 +75,58 @@ def run(processes_dir: str | Path, agencies: int = 6, cases: int = 4,
     chosen = SAMPLE_AGENCIES[:agencies]
     with time_machine.travel(start, tick=False) as clock:
         deployments.deploy_directory(processes_dir, deployed_by="simulation")
-        people = _create_people(chosen)
+        people = create_people(chosen)
         instance = runtime.start_audit(people["business_unit"])
-        person = _Behaviour(chosen, cases, start)
-        planned: dict[int, datetime] = {}
-        for _step in range(MAX_STEPS):
-            db.session.expire_all()
-            if db.session.get(type(instance), instance.id).status == COMPLETED:
-                break
-            open_tasks = db.session.scalars(select(HumanTask).where(HumanTask.status == OPEN)).all()
-            for task in open_tasks:
-                planned.setdefault(task.id, person.when(task))
-            next_action = min((planned[t.id] for t in open_tasks), default=None)
-            next_timer = timers.next_due_at()
-            if next_timer is not None:
-                next_timer += timedelta(minutes=1)
-            moments = [m for m in (next_action, next_timer) if m is not None]
-            if not moments:
-                break  # stuck: nothing to do and nothing to wait for
-            clock.move_to(max(min(moments), utcnow()))
-            timers.fire_due_timers("simulation")
-            for task in open_tasks:
-                if planned[task.id] <= utcnow() and db.session.get(HumanTask, task.id).status == OPEN:
-                    person.prepare(task, instance.id, people)
-                    tasks.complete_task(task.id, _someone_for(task, people), person.answers(task))
+        drive(instance.id, Behaviour(chosen, cases, start), people, clock)
         return _result(instance.id)
 
 
-class _Behaviour:
-    """When each person does their task, and what they write."""
+def drive(instance_id: int, person: Behaviour, people: dict[str, User], clock: time_machine.Coordinates,
+          until: datetime | None = None) -> None:
+    """Do each open task when ``person`` would, firing timers as they fall due, until the audit ends (or the
+    clock would pass ``until``); tasks ``person`` holds back stay open."""
+    planned: dict[int, datetime] = {}
+    for _step in range(MAX_STEPS):
+        db.session.expire_all()
+        if runtime.get_instance(instance_id).status == COMPLETED:
+            return
+        open_tasks = [task for task in db.session.scalars(select(HumanTask).where(HumanTask.status == OPEN))
+                      if not person.holds_back(task)]
+        for task in open_tasks:
+            planned.setdefault(task.id, person.when(task))
+        next_action = min((planned[t.id] for t in open_tasks), default=None)
+        next_timer = timers.next_due_at()
+        if next_timer is not None:
+            next_timer += timedelta(minutes=1)
+        moments = [m for m in (next_action, next_timer) if m is not None]
+        if not moments or (until is not None and min(moments) > until):
+            return  # nothing more to do before ``until`` (or at all)
+        clock.move_to(max(min(moments), utcnow()))
+        timers.fire_due_timers("simulation")
+        for task in open_tasks:
+            if planned[task.id] <= utcnow() and db.session.get(HumanTask, task.id).status == OPEN:
+                person.prepare(task, instance_id, people)
+                tasks.complete_task(task.id, someone_for(task, people), person.answers(task))
 
-    def __init__(self, agencies: list[tuple[str, str]], cases: int, start: datetime):
+
+class Behaviour:
+    """When each person does their task, and what they write. ``never`` holds back for good the tasks of
+    these (BPMN id, agency) pairs, agency None for any, as the demo does to leave work open."""
+
+    def __init__(self, agencies: list[tuple[str, str]], cases: int, start: datetime,
+                 never: frozenset[tuple[str, str | None]] = frozenset(), password: str | None = None):
         self.agencies = agencies
         self.late_agency = agencies[-1][0]
         self.cases = cases
         self.start = start
+        self.never = never
+        self.password = password  # of the people this person adds as users (the independent chair)
         self.qa_rounds = 0
         self.concern_raised = False
+
+    def holds_back(self, task: HumanTask) -> bool:
+        """True for a task this person leaves undone."""
+        return (task.bpmn_id, None) in self.never or (task.bpmn_id, task.agency) in self.never
 
     def when(self, task: HumanTask) -> datetime:
         """When the person does the task: on a working day, as people do."""
@@ -147,7 +162,7 @@ class _Behaviour:
         first agency to report raises a concern."""
         if task.bpmn_id == "source_independent_chair":
             people["independent_chair"] = identity.create_user(INDEPENDENT_CHAIR, "R. Patel, independent reviewer",
-                                                               ["chair"])
+                                                               ["chair"], password=self.password)
         elif task.bpmn_id == "nominate_cases":
             sample_records.nominate_cases(audit_id, people["nominating_partner"], self.cases,
                                           self.start.astimezone(LONDON).date())
@@ -224,23 +239,26 @@ class _Behaviour:
         return sample.get(task.bpmn_id, {})
 
 
-def _create_people(agencies: list[tuple[str, str]]) -> dict[str, User]:
+def create_people(agencies: list[tuple[str, str]], password: str | None = None) -> dict[str, User]:
+    """The people of a partnership, keyed by group (``group:agency`` for agency staff)."""
+    def person(username: str, name: str, group: str, agency: str | None = None) -> User:
+        return identity.create_user(username, name, [group], agency=agency, password=password,
+                                    email=f"{username}@partnership.example")
+
     people = {
-        "business_unit": identity.create_user("bu.officer", "Business Unit officer", ["business_unit"]),
-        "chair": identity.create_user("chair", "Audit chair", ["chair"]),
-        "qiip": identity.create_user("qiip.member", "QiiP member", ["qiip"]),
-        "nominating_partner": identity.create_user("csc.nominator", "CSC nominating officer",
-                                                   ["nominating_partner"], agency="csc"),
+        "business_unit": person("bu.officer", "Business Unit officer", "business_unit"),
+        "chair": person("chair", "Audit chair", "chair"),
+        "qiip": person("qiip.member", "QiiP member", "qiip"),
+        "nominating_partner": person("csc.nominator", "CSC nominating officer", "nominating_partner", "csc"),
     }
     for code, name in agencies:
-        people[f"agency_lead:{code}"] = identity.create_user(f"lead.{code}", f"{name} audit lead",
-                                                             ["agency_lead"], agency=code)
-        people[f"practitioner:{code}"] = identity.create_user(f"practitioner.{code}", f"{name} practitioner",
-                                                              ["practitioner"], agency=code)
+        people[f"agency_lead:{code}"] = person(f"lead.{code}", f"{name} audit lead", "agency_lead", code)
+        people[f"practitioner:{code}"] = person(f"practitioner.{code}", f"{name} practitioner", "practitioner", code)
     return people
 
 
-def _someone_for(task: HumanTask, people: dict[str, User]) -> User:
+
+def someone_for(task: HumanTask, people: dict[str, User]) -> User:
     if task.assignee:  # named on the task (the audit's chair, an agency's practitioner)
         for user in people.values():
             if user.username == task.assignee:
