@@ -42,9 +42,10 @@ demo: $(STAMP)  ## a demo partnership (people in every role, two audits with wor
 test: $(STAMP) $(NODE_STAMP)  ## run every test, on as many processes as there are cores
 	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
 
-bench: $(STAMP)  ## print the benchmarks' ratios, each measured in one run: the budgets' cost, the inbox at scale
+bench: $(STAMP)  ## print the benchmarks' ratios, each measured in one run: the budgets' cost, the inbox at scale, an API completion against the engine floor
 	$(BIN)/python bench/bench_budgets.py
 	$(BIN)/python bench/bench_inbox.py
+	$(BIN)/python bench/bench_complete.py
 
 lint: $(STAMP)  ## ruff
 	$(BIN)/ruff check src tests bench

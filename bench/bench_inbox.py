@@ -31,7 +31,7 @@ SET_UP = {"title": "Neglect in under-fives", "theme": "Neglect", "scope": "Recog
           "complexity": "standard", "launch_date": LAUNCH.isoformat(), "independent_chair": "false"}
 
 
-def _run_audits(count: int, bu: object, nominator: object) -> None:
+def run_audits(count: int, bu: object, nominator: object) -> None:
     """``count`` real audits in which police, csc and icb take part, up to their leads' confirmations."""
     for _ in range(count):
         instance = runtime.start_audit(bu)
@@ -94,7 +94,7 @@ def main() -> None:
             bu = identity.create_user("bu", "Business Unit", ["business_unit"])
             nominator = identity.create_user("nominator", "Nominator", ["nominating_partner"], agency="csc")
             lead = identity.create_user("lead.police", "Police lead", ["agency_lead"], agency="police")
-            _run_audits(10, bu, nominator)
+            run_audits(10, bu, nominator)
             few = _median_inbox(lead, options.rounds)
             mine = tasks.count_inbox(lead)
             _copy_audits(options.audits - 10)
