@@ -6,6 +6,8 @@ STAMP := $(VENV)/.installed
 NPM := $(shell command -v npm 2>/dev/null)
 # Front-end assets come from the npm registry; without npm the tests that need them skip.
 NODE_STAMP := $(if $(NPM),node_modules/.installed,)
+# The pages' stylesheet, compiled from assets/ with npm's sass (GOV.UK Frontend's Sass, a system font).
+STATIC_CSS := $(if $(NPM),src/bpmn_audit/static/app.css,)
 
 .PHONY: install run test lint simulate demo bench clean
 # The demo's database and case key live in instance/ (ignored by git); the key is made once and kept,
@@ -23,14 +25,18 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-install: $(STAMP) $(NODE_STAMP)  ## create .venv (and node_modules) and install the project with its test tools
+src/bpmn_audit/static/app.css: assets/app.scss node_modules/.installed
+	mkdir -p src/bpmn_audit/static
+	node_modules/.bin/sass --pkg-importer=node --no-source-map --style=compressed --quiet-deps assets/app.scss $@
+
+install: $(STAMP) $(NODE_STAMP) $(STATIC_CSS)  ## create .venv (and node_modules) and install the project with its test tools
 
 run: $(STAMP)  ## run one whole audit on a virtual clock (the web app is not built yet)
 	$(BIN)/bpmn-audit simulate --agencies 6 --cases 5
 
 simulate: run
 
-demo: $(STAMP)  ## a demo partnership (people in every role, two audits with work) in instance/demo.sqlite3, made afresh
+demo: $(STAMP) $(STATIC_CSS)  ## a demo partnership (people in every role, two audits with work) in instance/demo.sqlite3, made afresh
 	mkdir -p instance
 	test -s instance/demo-case.key || (umask 077 && $(BIN)/python -c \
 		"from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())" > instance/demo-case.key)
@@ -39,7 +45,7 @@ demo: $(STAMP)  ## a demo partnership (people in every role, two audits with wor
 	$(DEMO_ENV) $(BIN)/bpmn-audit demo
 	@echo '\nTry it: $(DEMO_ENV) $(BIN)/bpmn-audit run   (the JSON API on 127.0.0.1:5000)'
 
-test: $(STAMP) $(NODE_STAMP)  ## run every test, on as many processes as there are cores
+test: $(STAMP) $(NODE_STAMP) $(STATIC_CSS)  ## run every test, on as many processes as there are cores
 	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
 
 bench: $(STAMP)  ## print the benchmarks' ratios, each measured in one run: the budgets' cost, the inbox at scale, an API completion against the engine floor
@@ -51,4 +57,4 @@ lint: $(STAMP)  ## ruff
 	$(BIN)/ruff check src tests bench
 
 clean:
-	rm -rf $(VENV) node_modules instance .pytest_cache
+	rm -rf $(VENV) node_modules instance .pytest_cache src/bpmn_audit/static

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask import g
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from hypothesis import settings
 
@@ -73,8 +75,20 @@ def app(database_url, tmp_path):
         db.engine.dispose()
 
 
+class _FreshRequestClient(FlaskClient):
+    """The fixtures hold one app context for a whole test, and a request inside it shares its ``g``; in the
+    running app each request has its own. So each request here starts with none of what an earlier one cached
+    in ``g`` (the signed-in user, the CSRF token, the CSP nonce)."""
+
+    def open(self, *args, **kwargs):
+        for key in list(vars(g)):
+            g.pop(key)
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def client(app):
+    app.test_client_class = _FreshRequestClient
     return app.test_client()
 
 

@@ -107,7 +107,9 @@ def test_users_create_checks_groups(runner, app):
     assert taken.exit_code != 0 and "the username 'ann' is taken" in taken.output
 
 
-def test_http_errors_are_json(client):
+def test_http_errors_are_json_under_the_api(client):
     assert client.get("/healthz").get_json() == {"status": "ok"}
-    missing = client.get("/no/such/page")
+    missing = client.get("/api/v1/no/such/route")
     assert missing.status_code == 404 and "error" in missing.get_json()
+    page = client.get("/no/such/page")  # pages answer with a page
+    assert page.status_code == 404 and "Page not found" in page.get_data(as_text=True)

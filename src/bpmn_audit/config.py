@@ -62,6 +62,20 @@ def load_config(instance_path: str) -> dict[str, Any]:
         # worker refuse to start without one (services/case_crypto.py); tests and simulate make a throwaway
         "CASE_KEY": env("BPMN_AUDIT_CASE_KEY") or None,
         "MAX_CONTENT_LENGTH": int(env("BPMN_AUDIT_MAX_UPLOAD_BYTES", str(5 * 1024 * 1024))),
+        # the partnership's name, in every page's header and title
+        "PARTNERSHIP_NAME": env("BPMN_AUDIT_PARTNERSHIP_NAME", "Safeguarding Children Partnership"),
+        # a signed-in page session idle for longer than this is signed out
+        "IDLE_MINUTES": int(env("BPMN_AUDIT_IDLE_MINUTES", "30")),
+        # wrong passwords: after SLOW_AFTER in a row each try waits SLOW_SECONDS; after LOCK_AFTER the
+        # account is locked for LOCK_MINUTES
+        "SIGN_IN_SLOW_AFTER": int(env("BPMN_AUDIT_SIGN_IN_SLOW_AFTER", "3")),
+        "SIGN_IN_SLOW_SECONDS": int(env("BPMN_AUDIT_SIGN_IN_SLOW_SECONDS", "30")),
+        "SIGN_IN_LOCK_AFTER": int(env("BPMN_AUDIT_SIGN_IN_LOCK_AFTER", "6")),
+        "SIGN_IN_LOCK_MINUTES": int(env("BPMN_AUDIT_SIGN_IN_LOCK_MINUTES", "15")),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": env("BPMN_AUDIT_SECURE_COOKIES", "false").lower() == "true",
+        "WTF_CSRF_TIME_LIMIT": None,  # a token lives as long as the session (which the idle timeout ends)
         "MAIL_SERVER": env("BPMN_AUDIT_MAIL_SERVER", "localhost"),
         "MAIL_PORT": int(env("BPMN_AUDIT_MAIL_PORT", "25")),
         "MAIL_DEFAULT_SENDER": env("BPMN_AUDIT_MAIL_SENDER", "audit@localhost"),

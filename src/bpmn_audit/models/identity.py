@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from flask_login import UserMixin
 from sqlalchemy import JSON, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import db
+from .base import UTCDateTime, db
 
 
-class User(db.Model):
-    """Someone who signs in. ``agency`` is set for agency staff and empty for partnership staff."""
+class User(UserMixin, db.Model):
+    """Someone who signs in. ``agency`` is set for agency staff and empty for partnership staff.
+
+    ``failed_sign_ins`` counts wrong passwords since the last good one; ``locked_until`` is set when
+    there were too many."""
 
     __tablename__ = "users"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -20,3 +26,11 @@ class User(db.Model):
     agency: Mapped[str | None] = mapped_column(String(100))
     groups: Mapped[list[str]] = mapped_column(JSON, default=list)
     active: Mapped[bool] = mapped_column(default=True)
+    failed_sign_ins: Mapped[int] = mapped_column(default=0)
+    last_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def is_active(self) -> bool:
+        """Flask-Login: a deactivated user cannot sign in."""
+        return self.active

@@ -1,51 +1,88 @@
-"""The web layer: blueprints and the one error handler that turns service and engine errors into answers.
+"""The web layer: blueprints by area, templates, and the error handlers that turn service and engine
+errors into answers: JSON with a 4xx status under ``/api/`` (and for the health check), an HTML page
+elsewhere.
 
-The JSON API (``api.py``) is the first part; the inbox, task pages and audit page build on it in later
-work. Every error, in any route, becomes a JSON answer with a 4xx status.
+Areas: ``auth`` (sign-in, sign-out), ``inbox``, ``account`` (API tokens), ``api`` (the JSON API).
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, jsonify
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Flask, jsonify, render_template, request
+from flask_login import current_user
+from govuk_frontend_wtf.main import WTFormsHelpers
+from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from werkzeug.exceptions import HTTPException
 
+from ..engine.calendar import LONDON
 from ..engine.errors import EngineError, ModelValidationError
 from ..services.errors import FormInvalid, ServiceError
+from . import security
 
+TEMPLATES = Path(__file__).resolve().parents[3] / "templates"
 bp = Blueprint("health", __name__)
 
 
 @bp.get("/healthz")
+@security.public
 def healthz() -> tuple:
     """Liveness: the app is up."""
     return jsonify(status="ok"), 200
 
 
-def _service_error(error: ServiceError) -> tuple:
-    body = {"error": str(error)}
-    if isinstance(error, FormInvalid):
-        body["fields"] = error.errors
-    return jsonify(body), error.status
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.blueprint == "health"
 
 
-def _engine_error(error: EngineError) -> tuple:
-    body = {"error": str(error)}
-    if isinstance(error, ModelValidationError):
-        body["problems"] = [problem.to_dict() for problem in error.problems]
-    return jsonify(body), 400
+def _answer(message: str, status: int, **extra: Any) -> Any:
+    if _wants_json():
+        return jsonify({"error": message, **extra}), status
+    return render_template("error.html", message=message, status=status), status
 
 
-def _http_error(error: HTTPException) -> tuple:
-    headers = {"WWW-Authenticate": "Bearer"} if error.code == 401 else {}
-    return jsonify(error=error.description), error.code, headers
+def _service_error(error: ServiceError) -> Any:
+    extra = {"fields": error.errors} if isinstance(error, FormInvalid) else {}
+    return _answer(str(error), error.status, **extra)
+
+
+def _engine_error(error: EngineError) -> Any:
+    extra = {"problems": [p.to_dict() for p in error.problems]} if isinstance(error, ModelValidationError) else {}
+    return _answer(str(error), 400, **extra)
+
+
+def _http_error(error: HTTPException) -> Any:
+    answer, status = _answer(error.description or error.name, error.code or 500)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 and _wants_json() else {}
+    return answer, status, headers
+
+
+def _london(moment: datetime | None) -> str:
+    return moment.astimezone(LONDON).strftime("%a %d %b %Y %H:%M") if moment else ""
+
+
+def _task_count() -> int:
+    from ..services.tasks import count_inbox
+
+    return count_inbox(current_user) if current_user.is_authenticated else 0
 
 
 def register(app: Flask) -> None:
-    """Attach blueprints and error handlers to the app."""
-    from . import api
+    """Attach templates, security, blueprints and error handlers to the app."""
+    from . import account, api, auth, inbox
 
-    app.register_blueprint(bp)
-    app.register_blueprint(api.bp)
+    app.jinja_loader = ChoiceLoader([FileSystemLoader(TEMPLATES), PrefixLoader({
+        "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+        "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf")})])
+    app.jinja_env.filters["london"] = _london
+    app.jinja_env.globals["task_count"] = _task_count
+    WTFormsHelpers(app)
+    security.init(app)
+    security.csrf.exempt(api.bp)  # bearer tokens, no cookies: nothing for another site to forge
+    for blueprint in (bp, auth.bp, inbox.bp, account.bp, api.bp):
+        app.register_blueprint(blueprint)
     app.register_error_handler(ServiceError, _service_error)
     app.register_error_handler(EngineError, _engine_error)
     app.register_error_handler(HTTPException, _http_error)
