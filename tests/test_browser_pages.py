@@ -1,0 +1,169 @@
+"""The pages in a real browser: sign-in, the inbox and the account page, by mouse, by keyboard and without
+JavaScript, each checked by axe-core for serious or critical accessibility problems (CSP stays on).
+
+One server per test session (per xdist worker), on its own SQLite database, with one audit in it; one
+browser. Needs Debian's chromium and npm's axe-core (``make test`` installs it where npm exists).
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+
+import pytest
+import time_machine
+from werkzeug.serving import make_server
+
+from conftest import LAUNCH, PROCESSES, ROOT
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+PASSWORD = "correct horse battery staple"
+
+pytestmark = [
+    pytest.mark.skipif(not CHROMIUM, reason="no Chromium here: apt-get install chromium (CI does)"),
+    pytest.mark.skipif(not AXE.exists(), reason="axe-core is not installed: run `make install` (needs npm)"),
+]
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """A running app on 127.0.0.1 with a partnership and one audit at the leads' confirmations."""
+    from flask_migrate import upgrade
+
+    from audit_driver import AuditDriver
+    from bpmn_audit import MIGRATIONS_DIR, create_app
+    from bpmn_audit.models import db
+    from bpmn_audit.services import deployments, identity
+
+    folder = tmp_path_factory.mktemp("site")
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'site.sqlite3'}",
+                      "SECRET_KEY": "browser-tests", "PROCESSES_DIR": str(PROCESSES)})
+    with app.app_context():
+        upgrade(directory=MIGRATIONS_DIR)
+        deployments.deploy_directory(PROCESSES, deployed_by="tests")
+        people = {
+            "bu": identity.create_user("bu.officer", "Business Unit officer", ["business_unit"], password=PASSWORD),
+            "chair": identity.create_user("chair", "Chair", ["chair"], password=PASSWORD),
+            "nominator": identity.create_user("nominator", "Nominator", ["nominating_partner"], agency="csc",
+                                              password=PASSWORD)}
+        for agency in ("police", "csc", "icb"):
+            people[f"lead.{agency}"] = identity.create_user(f"lead.{agency}", f"{agency} lead", ["agency_lead"],
+                                                            agency=agency, password=PASSWORD)
+            people[f"practitioner.{agency}"] = identity.create_user(
+                f"practitioner.{agency}", f"{agency} practitioner", ["practitioner"], agency=agency)
+        with time_machine.travel(LAUNCH, tick=False):
+            audit = AuditDriver(people)
+            audit.complete("nominate_cases")
+            audit.complete("collate_audit_pack")
+        db.session.remove()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run"])
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context()
+    context.add_init_script(path=str(AXE))  # through the browser's tooling, so the page's CSP stays on
+    yield context.new_page()
+    context.close()
+
+
+def _no_serious_violations(page) -> None:
+    found = page.evaluate("""async () => (await axe.run(document, {resultTypes: ['violations']})).violations
+        .filter(v => ['serious', 'critical'].includes(v.impact))
+        .map(v => v.id + ': ' + v.help + ' at '
+                  + v.nodes.map(n => n.target.join(' ') + ' (' + n.failureSummary + ')').join('; '))""")
+    assert found == [], f"{page.url}: {found}"
+
+
+def _sign_in(page, site: str, username: str, password: str = PASSWORD) -> None:
+    page.goto(f"{site}/sign-in")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def test_signing_in_wrongly_then_rightly_and_every_page_passes_axe(page, site):
+    page.goto(f"{site}/")
+    assert page.url.startswith(f"{site}/sign-in")
+    _no_serious_violations(page)
+    _sign_in(page, site, "lead.police", "not the password")
+    summary = page.locator(".govuk-error-summary")
+    assert summary.is_visible() and "Enter a correct username and password" in summary.inner_text()
+    assert page.get_by_label("Username").input_value() == "lead.police"
+    assert page.title().startswith("Error: Sign in")
+    _no_serious_violations(page)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{site}/")
+    assert page.get_by_role("heading", level=1).inner_text() == "Your tasks"
+    assert "Confirm the agency's audit lead" in page.locator("table").inner_text()
+    _no_serious_violations(page)
+    page.get_by_role("link", name="Your account").click()
+    page.get_by_label("What the new token is for").fill("laptop script")
+    page.get_by_role("button", name="Make a token").click()
+    assert page.locator("code.app-token").inner_text().startswith("bpa_")
+    _no_serious_violations(page)
+    page.get_by_role("button", name="Revoke the token for laptop script").click()
+    assert "The token is revoked" in page.locator(".govuk-notification-banner").inner_text()
+    page.get_by_role("button", name="Sign out").click()
+    assert page.url.startswith(f"{site}/sign-in")
+
+
+def test_a_lead_signs_in_and_finds_their_task_by_keyboard_alone(page, site):
+    page.goto(f"{site}/sign-in")
+    page.keyboard.press("Tab")  # the skip link comes first
+    assert page.evaluate("document.activeElement.textContent.trim()") == "Skip to main content"
+    for _ in range(8):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "username":
+            break
+    page.keyboard.type("lead.csc")
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{site}/")
+    assert "csc" in page.locator("table").inner_text()
+    assert "police" not in page.locator("table").inner_text()
+
+
+def test_the_inbox_works_without_javascript(browser, site):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    try:
+        _sign_in(page, site, "lead.icb")
+        page.wait_for_url(f"{site}/")
+        assert "Confirm the agency's audit lead" in page.locator("table").inner_text()
+        page.get_by_role("link", name="Overdue").click()
+        assert "You have no tasks here" in page.locator("main").inner_text()
+    finally:
+        context.close()
+
+
+def test_no_page_is_slow_to_answer(site):
+    """A smoke check that the server is up and answering (not a timing assertion: a generous hang guard)."""
+    import urllib.request
+
+    started = time.monotonic()
+    with urllib.request.urlopen(f"{site}/healthz", timeout=10) as answer:
+        assert answer.status == 200
+    assert time.monotonic() - started < 10
