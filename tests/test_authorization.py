@@ -1,0 +1,113 @@
+"""Who gets what from every route: each page and API endpoint, for each role and for an anonymous visitor.
+
+The table is walked against ``app.url_map``: a new route without its row fails the test. Agency A's lead
+gets 404 for agency B's task (pages and API alike) and for an audit A takes no part in.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import time_machine
+
+from audit_driver import AuditDriver
+from bpmn_audit.services import api_tokens, identity
+from conftest import LAUNCH
+
+PASSWORD = "correct horse battery staple"
+ROLES = ("anonymous", "lead.police", "lead.health", "bu")
+# endpoint -> (method, path, JSON body, {role: status}); {csc_task} is agency csc's task, {audit} the audit,
+# {token} a token of someone else
+TABLE = {
+    "health.healthz": ("GET", "/healthz", None, {"anonymous": 200, "lead.police": 200, "lead.health": 200, "bu": 200}),
+    "auth.sign_in": ("GET", "/sign-in", None, {"anonymous": 200, "lead.police": 302, "lead.health": 302, "bu": 302}),
+    "auth.sign_out": ("POST", "/sign-out", None, {"anonymous": 302, "lead.police": 302, "lead.health": 302,
+                                                  "bu": 302}),
+    "inbox.inbox": ("GET", "/", None, {"anonymous": 302, "lead.police": 200, "lead.health": 200, "bu": 200}),
+    "account.account": ("GET", "/account", None, {"anonymous": 302, "lead.police": 200, "lead.health": 200,
+                                                  "bu": 200}),
+    "account.revoke": ("POST", "/account/tokens/{token}/revoke", None,
+                       {"anonymous": 302, "lead.police": 404, "lead.health": 404, "bu": 404}),
+    "api.openapi": ("GET", "/api/v1/openapi.json", None, {"anonymous": 200, "lead.police": 200, "lead.health": 200,
+                                                          "bu": 200}),
+    "api.me": ("GET", "/api/v1/me", None, {"anonymous": 401, "lead.police": 200, "lead.health": 200, "bu": 200}),
+    "api.list_tasks": ("GET", "/api/v1/tasks", None, {"anonymous": 401, "lead.police": 200, "lead.health": 200,
+                                                      "bu": 200}),
+    "api.show_task": ("GET", "/api/v1/tasks/{csc_task}", None,
+                      {"anonymous": 401, "lead.police": 404, "lead.health": 404, "bu": 404}),
+    "api.complete": ("POST", "/api/v1/tasks/{csc_task}/complete", {"data": {}},
+                     {"anonymous": 401, "lead.police": 404, "lead.health": 404, "bu": 404}),
+    "api.claim": ("POST", "/api/v1/tasks/{csc_task}/claim", None,
+                  {"anonymous": 401, "lead.police": 404, "lead.health": 404, "bu": 404}),
+    "api.release": ("POST", "/api/v1/tasks/{csc_task}/release", None,
+                    {"anonymous": 401, "lead.police": 404, "lead.health": 404, "bu": 404}),
+    "api.assign": ("POST", "/api/v1/tasks/{csc_task}/assign", {"assignee": None},
+                   {"anonymous": 401, "lead.police": 403, "lead.health": 403, "bu": 200}),
+    "api.list_audits": ("GET", "/api/v1/audits", None, {"anonymous": 401, "lead.police": 200, "lead.health": 200,
+                                                        "bu": 200}),
+    "api.show_audit": ("GET", "/api/v1/audits/{audit}", None,
+                       {"anonymous": 401, "lead.police": 200, "lead.health": 404, "bu": 200}),
+    "api.start_audit": ("POST", "/api/v1/audits", None, {"anonymous": 401, "lead.police": 403, "lead.health": 403,
+                                                         "bu": 201}),
+}
+
+
+@pytest.fixture
+def world(app, people, deployed):
+    """An audit at the leads' confirmations; the people of the table with passwords; a token of lead.csc."""
+    from werkzeug.security import generate_password_hash
+
+    from bpmn_audit.models import db
+
+    identity.create_user("lead.health", "Health lead", ["agency_lead"], agency="health", password=PASSWORD)
+    for username in ("lead.police", "bu.officer"):
+        identity.get_user(username).password_hash = generate_password_hash(PASSWORD)
+    db.session.commit()
+    with time_machine.travel(LAUNCH, tick=False):
+        audit = AuditDriver(people)
+        audit.complete("nominate_cases")
+        audit.complete("collate_audit_pack")
+    api_tokens.issue_token(people["lead.csc"], "theirs")
+    return {"csc_task": next(t.id for t in audit.open_tasks("confirm_audit_lead") if t.agency == "csc"),
+            "audit": audit.instance_id, "token": api_tokens.list_tokens(people["lead.csc"])[0].id}
+
+
+def _username(role: str) -> str:
+    return "bu.officer" if role == "bu" else role
+
+
+def _signed_in_client(app, role: str):
+    client = app.test_client()
+    if role != "anonymous":
+        page = client.get("/sign-in").get_data(as_text=True)
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+        answer = client.post("/sign-in", data={"username": _username(role), "password": PASSWORD,
+                                               "csrf_token": token})
+        assert answer.status_code == 302, role
+    return client
+
+
+def test_the_table_covers_every_route(app):
+    routed = {rule.endpoint for rule in app.url_map.iter_rules() if rule.endpoint != "static"}
+    assert routed == set(TABLE), {"without a row": routed - set(TABLE), "no longer routed": set(TABLE) - routed}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_gets_the_answer_in_the_table(app, client, world, role):
+    headers = {}
+    if role != "anonymous":
+        headers = {"Authorization": f"Bearer {api_tokens.issue_token(identity.get_user(_username(role)), 't')}"}
+    with time_machine.travel(LAUNCH, tick=False):
+        for endpoint, (method, path, body, answers) in TABLE.items():
+            url = path.format(**world)
+            if endpoint.startswith("api."):
+                answer = client.open(url, method=method, headers=headers, json=body)
+            else:
+                browser = _signed_in_client(app, role)
+                data = None
+                if method == "POST":
+                    page = browser.get("/sign-in" if role == "anonymous" else "/account").get_data(as_text=True)
+                    data = {"csrf_token": re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)}
+                answer = browser.open(url, method=method, data=data)
+            assert answer.status_code == answers[role], (endpoint, role, answer.get_data(as_text=True)[:300])
