@@ -15,22 +15,18 @@ from __future__ import annotations
 import gzip
 import json
 import statistics
-import tempfile
 import time
 from pathlib import Path
 from uuid import UUID
 
-import time_machine
-from flask_migrate import upgrade
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 from sqlalchemy import select
 
-from bench_inbox import LAUNCH, run_audits
-from bpmn_audit import MIGRATIONS_DIR, create_app
+from bench_inbox import partnership, run_audits
 from bpmn_audit.engine.script_functions import SCRIPT_FUNCTIONS
 from bpmn_audit.engine.serializer import SERIALIZER, _specs, dump_state
 from bpmn_audit.models import HumanTask, ProcessInstance, db
-from bpmn_audit.services import api_tokens, deployments, identity
+from bpmn_audit.services import api_tokens
 
 ROOT = Path(__file__).resolve().parents[1]
 AUDITS = 20
@@ -55,33 +51,24 @@ def _floor(spec_blob: bytes, state_blob: bytes, engine_task_id: str) -> float:
 
 def main() -> None:
     """Measure and print."""
-    with tempfile.TemporaryDirectory(prefix="bpmn-audit-bench-") as folder:
-        app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/bench.sqlite3", "CASE_KEY_THROWAWAY": True})
-        with app.app_context(), time_machine.travel(time.mktime(LAUNCH.timetuple()) + 9 * 3600, tick=False):
-            upgrade(directory=MIGRATIONS_DIR)
-            deployments.deploy_directory(ROOT / "processes", deployed_by="bench")
-            bu = identity.create_user("bu", "Business Unit", ["business_unit"])
-            nominator = identity.create_user("nominator", "Nominator", ["nominating_partner"], agency="csc")
-            lead = identity.create_user("lead.police", "Police lead", ["agency_lead"], agency="police")
-            run_audits(AUDITS, bu, nominator)
-            header = {"Authorization": f"Bearer {api_tokens.issue_token(lead, 'bench')}"}
-            client = app.test_client()
-            floor, api = [], []
-            for instance in db.session.scalars(select(ProcessInstance).order_by(ProcessInstance.id)).all():
-                task = db.session.scalars(select(HumanTask).where(
-                    HumanTask.instance_id == instance.id, HumanTask.bpmn_id == "confirm_audit_lead",
-                    HumanTask.agency == "police")).one()
-                floor.append(_floor(instance.deployment.spec.blob, instance.state, task.engine_task_id))
-                started = time.perf_counter()
-                answer = client.post(f"/api/v1/tasks/{task.id}/complete", headers=header, json={"data": ANSWERS})
-                api.append(time.perf_counter() - started)
-                assert answer.status_code == 200, answer.json
-            low, high = statistics.median(floor), statistics.median(api)
-            print(f"completing a task, median of {AUDITS} audits:")
-            print(f"  plain SpiffWorkflow {low * 1000:8.2f} ms   through the API {high * 1000:8.2f} ms   "
-                  f"ratio {high / low:5.2f}")
-            db.session.remove()
-            db.engine.dispose()
+    with partnership() as (app, people):
+        run_audits(AUDITS, people["bu"], people["nominator"])
+        header = {"Authorization": f"Bearer {api_tokens.issue_token(people['lead'], 'bench')}"}
+        client = app.test_client()
+        floor, api = [], []
+        for instance in db.session.scalars(select(ProcessInstance).order_by(ProcessInstance.id)).all():
+            task = db.session.scalars(select(HumanTask).where(
+                HumanTask.instance_id == instance.id, HumanTask.bpmn_id == "confirm_audit_lead",
+                HumanTask.agency == "police")).one()
+            floor.append(_floor(instance.deployment.spec.blob, instance.state, task.engine_task_id))
+            started = time.perf_counter()
+            answer = client.post(f"/api/v1/tasks/{task.id}/complete", headers=header, json={"data": ANSWERS})
+            api.append(time.perf_counter() - started)
+            assert answer.status_code == 200, answer.json
+        low, high = statistics.median(floor), statistics.median(api)
+        print(f"completing a task, median of {AUDITS} audits:")
+        print(f"  plain SpiffWorkflow {low * 1000:8.2f} ms   through the API {high * 1000:8.2f} ms   "
+              f"ratio {high / low:5.2f}")
 
 
 if __name__ == "__main__":

@@ -35,6 +35,19 @@ def _flag(name: str, description: str) -> dict[str, Any]:
     return {"name": name, "in": "query", "description": description, "schema": {"type": "boolean"}}
 
 
+_PAGING = [{"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
+           {"name": "per_page", "in": "query",
+            "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}}]
+
+
+def _page_of(key: str, item: str, description: str) -> dict[str, Any]:
+    """A 200 answer holding one page of ``key`` (items of schema ``item``) with the paging figures."""
+    return _answer(description, {
+        "type": "object", "required": [key, "page", "per_page", "total"],
+        "properties": {key: {"type": "array", "items": {"$ref": f"#/components/schemas/{item}"}},
+                       "page": {"type": "integer"}, "per_page": {"type": "integer"}, "total": {"type": "integer"}}})
+
+
 def document() -> dict[str, Any]:
     """The whole document."""
     task = {"type": "object", "required": ["id", "name", "audit_id", "phase", "agency", "due", "overdue", "assignee"],
@@ -62,15 +75,9 @@ def document() -> dict[str, Any]:
                     _flag("my_groups", "Only tasks offered to my groups that nobody has taken"),
                     _flag("overdue", "Only tasks past their due date"),
                     {"name": "audit", "in": "query", "description": "Only this audit's tasks",
-                     "schema": {"type": "integer", "minimum": 1}},
-                    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
-                    {"name": "per_page", "in": "query",
-                     "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}}],
-                "responses": {"200": _answer("One page of tasks, soonest due first", {
-                    "type": "object", "required": ["tasks", "page", "per_page", "total"],
-                    "properties": {"tasks": {"type": "array", "items": {"$ref": "#/components/schemas/Task"}},
-                                   "page": {"type": "integer"}, "per_page": {"type": "integer"},
-                                   "total": {"type": "integer"}}}), **_errors(400, 401)}}},
+                     "schema": {"type": "integer", "minimum": 1}}, *_PAGING],
+                "responses": {"200": _page_of("tasks", "Task", "One page of tasks, soonest due first"),
+                              **_errors(400, 401)}}},
             "/tasks/{task_id}": {"get": {
                 "summary": "One task, with the JSON Schema (draft 2020-12) of the data completing it takes",
                 "parameters": [{"$ref": "#/components/parameters/TaskId"}],
@@ -88,15 +95,9 @@ def document() -> dict[str, Any]:
                 {"type": "object", "properties": {"assignee": {"type": ["string", "null"]}}}, 400, 403, 409),
             "/audits": {
                 "get": {"summary": "The audits I may see, newest first",
-                        "parameters": [
-                            {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
-                            {"name": "per_page", "in": "query",
-                             "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}}],
-                        "responses": {"200": _answer("One page of audits", {
-                            "type": "object", "required": ["audits", "page", "per_page", "total"],
-                            "properties": {"audits": {"type": "array", "items": {"$ref": "#/components/schemas/Audit"}},
-                                           "page": {"type": "integer"}, "per_page": {"type": "integer"},
-                                           "total": {"type": "integer"}}}), **_errors(400, 401)}},
+                        "parameters": _PAGING,
+                        "responses": {"200": _page_of("audits", "Audit", "One page of audits"),
+                                      **_errors(400, 401)}},
                 "post": {"summary": "Start an audit (Business Unit); its set-up is its first task",
                          "responses": {"201": _answer("The new audit", {"$ref": "#/components/schemas/Audit"}),
                                        **_errors(400, 401, 403)}}},
