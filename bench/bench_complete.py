@@ -16,7 +16,6 @@ import gzip
 import json
 import statistics
 import time
-from pathlib import Path
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
@@ -28,7 +27,6 @@ from bpmn_audit.engine.serializer import SERIALIZER, _specs, dump_state
 from bpmn_audit.models import HumanTask, ProcessInstance, db
 from bpmn_audit.services import api_tokens
 
-ROOT = Path(__file__).resolve().parents[1]
 AUDITS = 20
 ANSWERS = {"lead_name": "Police audit lead", "lead_email": "audit.lead@police.example"}
 
