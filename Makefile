@@ -31,10 +31,11 @@ src/bpmn_audit/static/app.css: assets/app.scss node_modules/.installed
 
 install: $(STAMP) $(NODE_STAMP) $(STATIC_CSS)  ## create .venv (and node_modules) and install the project with its test tools
 
-run: $(STAMP)  ## run one whole audit on a virtual clock (the web app is not built yet)
-	$(BIN)/bpmn-audit simulate --agencies 6 --cases 5
+run: demo  ## the app on http://127.0.0.1:5000 with the demo partnership (made afresh) and the timer sweep
+	$(DEMO_ENV) $(BIN)/bpmn-audit serve
 
-simulate: run
+simulate: $(STAMP)  ## run one whole audit on a virtual clock and print its timeline
+	$(BIN)/bpmn-audit simulate --agencies 6 --cases 5
 
 demo: $(STAMP) $(STATIC_CSS)  ## a demo partnership (people in every role, two audits with work) in instance/demo.sqlite3, made afresh
 	mkdir -p instance
@@ -43,7 +44,6 @@ demo: $(STAMP) $(STATIC_CSS)  ## a demo partnership (people in every role, two a
 	rm -f instance/demo.sqlite3
 	$(DEMO_ENV) $(BIN)/bpmn-audit init-db
 	$(DEMO_ENV) $(BIN)/bpmn-audit demo
-	@echo '\nTry it: $(DEMO_ENV) $(BIN)/bpmn-audit run   (the JSON API on 127.0.0.1:5000)'
 
 test: $(STAMP) $(NODE_STAMP) $(STATIC_CSS)  ## run every test, on as many processes as there are cores
 	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)

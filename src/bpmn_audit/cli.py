@@ -253,6 +253,24 @@ def cases_purge_expired() -> None:
     click.echo(f"{purge_expired()} case(s) purged")
 
 
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--sweep-seconds", default=60.0, show_default=True, type=click.FloatRange(1, 3600),
+              help="How often due timers are fired.")
+@with_appcontext
+def serve_command(host: str, port: int, sweep_seconds: float) -> None:
+    """Serve the app (pages and JSON API) with the timer sweep running inside it."""
+    from .services.case_crypto import CaseKeyError
+    from .web.serving import serve
+
+    click.echo(f"Serving on http://{host}:{port} (timers swept every {sweep_seconds:g} s); Ctrl-C stops")
+    try:
+        serve(current_app._get_current_object(), host, port, sweep_seconds)
+    except CaseKeyError as error:
+        raise click.ClickException(str(error)) from error
+
+
 @main.command("demo")
 @with_appcontext
 def demo() -> None:
