@@ -25,6 +25,8 @@ TABLE = {
     "auth.sign_out": ("POST", "/sign-out", None, {"anonymous": 302, "lead.police": 302, "lead.health": 302,
                                                   "bu": 302}),
     "inbox.inbox": ("GET", "/", None, {"anonymous": 302, "lead.police": 200, "lead.health": 200, "bu": 200}),
+    "task_pages.task": ("GET", "/tasks/{csc_task}", None,
+                        {"anonymous": 302, "lead.police": 404, "lead.health": 404, "bu": 404}),
     "account.account": ("GET", "/account", None, {"anonymous": 302, "lead.police": 200, "lead.health": 200,
                                                   "bu": 200}),
     "account.revoke": ("POST", "/account/tokens/{token}/revoke", None,

@@ -167,3 +167,33 @@ def test_no_page_is_slow_to_answer(site):
     with urllib.request.urlopen(f"{site}/healthz", timeout=10) as answer:
         assert answer.status == 200
     assert time.monotonic() - started < 10
+
+
+def test_a_lead_completes_a_generated_form_without_javascript_after_an_error(browser, site):
+    context = browser.new_context(java_script_enabled=False)
+    context.add_init_script(path=str(AXE))
+    page = context.new_page()
+    try:
+        _sign_in(page, site, "lead.police")
+        page.get_by_role("link", name="Confirm the agency's audit lead").click()
+        assert page.get_by_role("heading", level=1).inner_text() == "Confirm the agency's audit lead"
+        page.get_by_label("Email").fill("lead@police.example")
+        page.get_by_role("button", name="Complete the task").click()
+        summary = page.locator(".govuk-error-summary")
+        assert summary.is_visible() and page.title().startswith("Error: ")
+        assert page.get_by_label("Email").input_value() == "lead@police.example"  # kept
+        page.get_by_label("Name").fill("Sam Lead")
+        page.get_by_role("button", name="Complete the task").click()
+        page.wait_for_url(f"{site}/")
+        assert "Done: Confirm the agency's audit lead" in page.locator(".govuk-notification-banner").inner_text()
+        assert "You have no tasks" in page.locator("main").inner_text()
+    finally:
+        context.close()
+
+
+def test_the_task_page_passes_axe(page, site):
+    _sign_in(page, site, "lead.csc")
+    page.get_by_role("link", name="Confirm the agency's audit lead").click()
+    page.get_by_role("button", name="Complete the task").click()  # with its error summary
+    assert page.locator(".govuk-error-summary").is_visible()
+    _no_serious_violations(page)

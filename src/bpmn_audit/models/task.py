@@ -38,6 +38,7 @@ class HumanTask(EngineTaskRow, db.Model):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_by: Mapped[str | None] = mapped_column(String(200))
     form_data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    draft: Mapped[dict[str, str] | None] = mapped_column(JSON)  # saved without completing (the form's raw text)
     instance: Mapped[ProcessInstance] = relationship()
     candidates: Mapped[list[TaskCandidate]] = relationship(cascade="all, delete-orphan")
 

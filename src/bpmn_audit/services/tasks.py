@@ -25,7 +25,7 @@ from ..models.instance import RUNNING
 from ..models.task import COMPLETED, GROUP, OPEN, USER
 from . import task_hooks
 from .errors import PROCESS_KEY, Conflict, Forbidden, FormInvalid, NotFound
-from .forms import clean_form
+from .forms import MAX_TEXT, clean_form
 from .identity import can_work_on, get_user, is_candidate
 from .persistence import engine_limits, load_audit, record_event, save_audit
 from .transaction import transaction
@@ -112,6 +112,18 @@ def get_task(task_id: int, user: User) -> HumanTask:
     task = db.session.get(HumanTask, task_id)
     if task is None or not can_work_on(user, task):
         raise NotFound(f"there is no task {task_id} for you")
+    return task
+
+
+def save_draft(task_id: int, user: User, raw: dict[str, Any]) -> HumanTask:
+    """Keep what was typed into an open task's form without completing it (the form's own fields only, each
+    at most MAX_TEXT characters; nothing is checked until completion). Raises NotFound and Conflict."""
+    task = get_task(task_id, user)
+    if task.status != OPEN:
+        raise Conflict(f"'{task.name}' is {task.status}")
+    fields = {form_field.id for form_field in task_form(task_id, user).fields}
+    with transaction():
+        task.draft = {key: str(value)[:MAX_TEXT] for key, value in raw.items() if key in fields}
     return task
 
 
@@ -240,7 +252,7 @@ def _complete_once(task_id: int, user: User, form: dict[str, Any], settings: _Se
         task.status = COMPLETED
         task.completed_at = utcnow()
         task.completed_by = user.username
-        task.form_data = values
+        task.form_data, task.draft = values, None
         db.session.flush()
         record_event(instance, "task_completed", task.bpmn_id, task.name, agency=task.agency,
                      actor=user.username, detail={"task_id": task.id, "phase": task.phase})

@@ -1,0 +1,72 @@
+"""A WTForms form built per request from a task's stored ``camunda:formData`` fields.
+
+Each field type maps to a field with a GOV.UK widget (MHCLG's ``build_question_form``): ``string`` to a
+text input (a textarea with the ``widget=textarea`` property), ``long`` to a numeric text input, ``boolean``
+to a checkbox, ``date`` to a text input with an ISO hint, ``enum`` to radios, a ``format=user`` field of a
+group to a select of that group's people. The form renders and carries the CSRF token; the values are
+checked on the server by ``services.forms.clean_form`` when the task is completed, and its messages are
+put back on the fields.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxInput,
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import BooleanField, Field, RadioField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+
+from ..engine.views import FormFieldView
+
+
+class TaskForm(FlaskForm):
+    """The base of every generated form: complete, or save a draft."""
+
+    complete = SubmitField("Complete the task", widget=GovSubmitInput())
+    save_draft = SubmitField("Save as draft", widget=GovSubmitInput())
+
+
+def build_form(fields: list[FormFieldView], people_in: Callable[[str], list[str]],
+               values: dict[str, Any] | None = None) -> TaskForm:
+    """A form of ``fields``, filled with ``values`` (a draft) when the request carries none."""
+    class GeneratedTaskForm(TaskForm):
+        """One task's form (a new class per request: WTForms reads its fields from the class)."""
+
+    for form_field in fields:
+        setattr(GeneratedTaskForm, form_field.id, _field(form_field, people_in))
+    return GeneratedTaskForm(data=values or {f.id: f.default for f in fields if f.default not in (None, "")})
+
+
+def _field(form_field: FormFieldView, people_in: Callable[[str], list[str]]) -> Field:
+    label = form_field.label or form_field.id
+    if form_field.type == "boolean":
+        return BooleanField(label, widget=GovCheckboxInput())
+    if form_field.type == "enum":
+        return RadioField(label, choices=[SelectChoice(value, name) for value, name in form_field.options],
+                          widget=GovRadioInput(), validate_choice=False)
+    group = (form_field.properties.get("group") or "").strip()
+    if form_field.properties.get("format") == "user" and group:
+        return SelectField(label, choices=[SelectChoice("", "Choose someone"),
+                                           *(SelectChoice(name, name) for name in people_in(group))],
+                           widget=GovSelect(), validate_choice=False)
+    if form_field.properties.get("widget") == "textarea":
+        return TextAreaField(label, widget=GovTextArea())
+    return StringField(label, widget=GovTextInput())
+
+
+def hint_of(form_field: FormFieldView) -> str | None:
+    """What the page says under a field's label."""
+    if form_field.type == "date":
+        return "For example, 2027-03-31"
+    if form_field.properties.get("format") == "codes":
+        return "Agency codes separated by commas, for example police, csc"
+    return form_field.properties.get("hint")

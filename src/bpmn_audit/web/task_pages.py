@@ -1,0 +1,50 @@
+"""A task's page: its instructions and its generated form; complete it, or save a draft."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
+from ..services import identity, tasks
+from ..services.errors import PROCESS_KEY, FormInvalid
+from .security import requires
+from .task_form import build_form, hint_of
+
+bp = Blueprint("task_pages", __name__)
+# CommonMark without raw HTML: a model's instructions cannot put markup or scripts on the page
+_MARKDOWN = MarkdownIt("commonmark", {"html": False})
+
+
+@bp.route("/tasks/<int(max=2147483647):task_id>", methods=["GET", "POST"])
+@requires()
+def task(task_id: int) -> Any:
+    """Show the task; on POST complete it (or save a draft), re-showing the form with messages if wrong."""
+    shown = tasks.get_task(task_id, current_user)
+    asked = tasks.task_form(task_id, current_user)
+    form = build_form(asked.fields, identity.usernames_in, shown.draft)
+    problem = None
+    if form.validate_on_submit():  # the CSRF token; the values are checked by the service
+        raw = {form_field.id: request.form.get(form_field.id, "") for form_field in asked.fields}
+        if form.save_draft.data:
+            tasks.save_draft(task_id, current_user, raw)
+            flash("Your answers are saved as a draft. The task is not complete yet.")
+            return redirect(url_for("task_pages.task", task_id=task_id))
+        try:
+            tasks.complete_task(task_id, current_user, raw)
+        except FormInvalid as error:
+            for field_id, message in error.errors.items():
+                if field_id in form:
+                    form[field_id].errors = [*form[field_id].errors, message]
+            problem = error.errors.get(PROCESS_KEY)
+        else:
+            flash(f"Done: {shown.name}")
+            return redirect(url_for("inbox.inbox"))
+    instructions = Markup(_MARKDOWN.render(asked.documentation)) if asked.documentation else None
+    fields = [(form[form_field.id], hint_of(form_field)) for form_field in asked.fields]
+    status = 400 if form.errors or problem else 200
+    return render_template("task.html", task=shown, form=form, fields=fields, instructions=instructions,
+                           problem=problem), status

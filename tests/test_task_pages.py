@@ -1,0 +1,136 @@
+"""A task's page: the generated form, its messages with the values kept, drafts, and safe instructions."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import time_machine
+
+from audit_driver import AuditDriver
+from bpmn_audit.models import HumanTask, ProcessInstance, db
+from bpmn_audit.services import identity
+from conftest import LAUNCH
+
+PASSWORD = "correct horse battery staple"
+
+
+def _token(html: str) -> str:
+    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
+
+
+@pytest.fixture
+def lead_page(app, client, people, deployed):
+    """An audit at the leads' confirmations, and the police lead signed in; yields (client, audit)."""
+    from werkzeug.security import generate_password_hash
+
+    people["lead.police"].password_hash = generate_password_hash(PASSWORD)
+    db.session.commit()
+    with time_machine.travel(LAUNCH, tick=False):
+        audit = AuditDriver(people)
+        audit.complete("nominate_cases")
+        audit.complete("collate_audit_pack")
+        page = client.get("/sign-in").get_data(as_text=True)
+        assert client.post("/sign-in", data={"username": "lead.police", "password": PASSWORD,
+                                             "csrf_token": _token(page)}).status_code == 302
+        yield client, audit
+
+
+def _police_task(audit) -> HumanTask:
+    return next(t for t in audit.open_tasks("confirm_audit_lead") if t.agency == "police")
+
+
+def test_the_inbox_links_to_the_task_page_with_its_form(lead_page):
+    client, audit = lead_page
+    task = _police_task(audit)
+    assert f'href="/tasks/{task.id}"' in client.get("/").get_data(as_text=True)
+    html = client.get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert "<h1 class=\"govuk-heading-l\">Confirm the agency&#39;s audit lead</h1>" in html
+    for field in ("lead_name", "lead_email", "lead_phone"):
+        assert f'name="{field}"' in html
+
+
+def test_a_missing_required_value_shows_the_summary_and_keeps_what_was_typed(lead_page):
+    client, audit = lead_page
+    task = _police_task(audit)
+    version = db.session.get(ProcessInstance, audit.instance_id).version
+    page = client.get(f"/tasks/{task.id}").get_data(as_text=True)
+    answer = client.post(f"/tasks/{task.id}", data={"csrf_token": _token(page), "lead_name": "",
+                                                    "lead_email": "lead@police.example", "complete": "y"})
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 400
+    assert "There is a problem" in html and 'href="#lead_name"' in html
+    assert 'value="lead@police.example"' in html
+    assert re.search(r"<title>\s*Error: Confirm the agency", html)
+    db.session.expire_all()
+    assert db.session.get(ProcessInstance, audit.instance_id).version == version
+    done = client.post(f"/tasks/{task.id}", data={"csrf_token": _token(html), "lead_name": "Sam Lead",
+                                                  "lead_email": "lead@police.example", "complete": "y"})
+    assert done.status_code == 302 and done.location == "/"
+    db.session.expire_all()
+    assert db.session.get(HumanTask, task.id).completed_by == "lead.police"
+    assert "Done: Confirm the agency" in client.get("/").get_data(as_text=True)
+
+
+def test_a_draft_is_saved_and_restored_without_completing(lead_page):
+    client, audit = lead_page
+    task = _police_task(audit)
+    page = client.get(f"/tasks/{task.id}").get_data(as_text=True)
+    saved = client.post(f"/tasks/{task.id}", data={"csrf_token": _token(page), "lead_name": "Half typed",
+                                                   "secret": "not a field", "save_draft": "y"})
+    assert saved.status_code == 302
+    db.session.expire_all()
+    row = db.session.get(HumanTask, task.id)
+    assert row.status == "open" and row.draft["lead_name"] == "Half typed" and "secret" not in row.draft
+    html = client.get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert 'value="Half typed"' in html and "saved as a draft" in html
+
+
+def test_instructions_are_markdown_and_a_script_in_them_is_inert(lead_page):
+    client, audit = lead_page
+    task = _police_task(audit)
+    deployment = db.session.get(ProcessInstance, audit.instance_id).deployment
+    forms = dict(deployment.forms)
+    forms["confirm_audit_lead"] = {**forms["confirm_audit_lead"],
+                                   "documentation": "**Name** your lead. <script>alert('x')</script>"}
+    deployment.forms = forms
+    db.session.commit()
+    html = client.get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert "<strong>Name</strong> your lead." in html
+    assert "<script>alert" not in html and "&lt;script&gt;alert" in html
+
+
+def test_another_agency_s_task_page_is_404_and_a_post_without_csrf_is_refused(lead_page, people):
+    client, audit = lead_page
+    csc = next(t for t in audit.open_tasks("confirm_audit_lead") if t.agency == "csc")
+    assert client.get(f"/tasks/{csc.id}").status_code == 404
+    task = _police_task(audit)
+    refused = client.post(f"/tasks/{task.id}", data={"lead_name": "X", "lead_email": "x@y.example", "complete": "y"})
+    assert refused.status_code == 400
+    db.session.expire_all()
+    assert db.session.get(HumanTask, task.id).status == "open"
+    assert identity.get_user("lead.police").active
+
+
+def test_the_set_up_page_has_radios_a_checkbox_a_chair_select_and_completes(app, client, people, deployed):
+    from werkzeug.security import generate_password_hash
+
+    from audit_driver import SET_UP
+    from bpmn_audit.services import runtime
+
+    people["bu"].password_hash = generate_password_hash(PASSWORD)
+    db.session.commit()
+    with time_machine.travel(LAUNCH, tick=False):
+        instance = runtime.start_audit(people["bu"])
+        page = client.get("/sign-in").get_data(as_text=True)
+        client.post("/sign-in", data={"username": "bu.officer", "password": PASSWORD, "csrf_token": _token(page)})
+        task = db.session.query(HumanTask).filter_by(instance_id=instance.id).one()
+        html = client.get(f"/tasks/{task.id}").get_data(as_text=True)
+        assert 'type="radio"' in html and 'name="complexity"' in html
+        assert 'type="checkbox"' in html and 'name="independent_chair"' in html
+        assert re.search(r'<select[^>]*name="chair"', html) and '<option value="chair">chair</option>' in html
+        answers = {key: value for key, value in SET_UP.items() if key not in ("agencies", "independent_chair")}
+        done = client.post(f"/tasks/{task.id}", data={**answers, "csrf_token": _token(html), "complete": "y"})
+        assert done.status_code == 302, done.get_data(as_text=True)[:2000]
+        db.session.expire_all()
+        assert db.session.get(HumanTask, task.id).status == "completed"
