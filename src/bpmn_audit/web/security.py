@@ -9,9 +9,10 @@ from datetime import datetime, timedelta
 from functools import wraps
 from typing import Any
 
-from flask import Flask, flash, g, redirect, request, session, url_for
+from flask import Flask, current_app, flash, g, redirect, request, session, url_for
 from flask_login import LoginManager, current_user, logout_user
 from flask_wtf import CSRFProtect
+from werkzeug.exceptions import NotFound
 
 from ..models import User, db
 from ..models.base import utcnow
@@ -38,8 +39,6 @@ def requires(*groups: str) -> Callable:
             if not current_user.is_authenticated:
                 return login_manager.unauthorized()
             if groups and not set(groups) & set(current_user.groups or []):
-                from werkzeug.exceptions import NotFound
-
                 raise NotFound("There is no such page for you")
             return view(*args, **kwargs)
         guarded.required_groups = frozenset(groups)
@@ -59,7 +58,7 @@ def _idle_timeout() -> Any:
         return None
     now = utcnow()
     seen = session.get("seen_at")
-    limit = timedelta(minutes=_config("IDLE_MINUTES"))
+    limit = timedelta(minutes=current_app.config["IDLE_MINUTES"])
     if seen is not None and now - datetime.fromisoformat(seen) > limit:
         logout_user()
         session.pop("seen_at", None)
@@ -69,12 +68,6 @@ def _idle_timeout() -> Any:
         return redirect(url_for("auth.sign_in", next=request.full_path if request.method == "GET" else None))
     session["seen_at"] = now.isoformat()
     return None
-
-
-def _config(name: str) -> Any:
-    from flask import current_app
-
-    return current_app.config[name]
 
 
 def _nonce() -> None:
