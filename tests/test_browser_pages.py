@@ -197,3 +197,12 @@ def test_the_task_page_passes_axe(page, site):
     page.get_by_role("button", name="Complete the task").click()  # with its error summary
     assert page.locator(".govuk-error-summary").is_visible()
     _no_serious_violations(page)
+
+
+def test_the_audit_page_passes_axe(page, site):
+    _sign_in(page, site, "bu.officer")
+    page.get_by_role("link", name="Audits").click()
+    page.get_by_role("link", name="Neglect in under-fives").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Neglect in under-fives"
+    assert page.get_by_role("heading", name="Deadlines").is_visible()
+    _no_serious_violations(page)

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from sqlalchemy import Select, func, or_, select
 
-from ..models import HumanTask, ProcessInstance, TaskCandidate, TimerJob, User, db
+from ..models import HistoryEvent, HumanTask, ProcessInstance, TaskCandidate, TimerJob, User, db
 from ..models.task import COMPLETED, GROUP, OPEN, USER
 from .errors import NotFound
 from .identity import AGENCY_SCOPED_GROUPS
@@ -92,6 +92,16 @@ def progress(user: User, instance_id: int, now: datetime) -> AuditProgress:
             agency.open.append(row.name)
             agency.overdue = agency.overdue or (row.due_at is not None and row.due_at < now)
     return AuditProgress(instance, phase, deadlines, sorted(agencies.values(), key=lambda a: a.agency))
+
+
+def history(user: User, instance_id: int, limit: int = 200) -> list[HistoryEvent]:
+    """The audit's history, newest first (agency staff: the partnership's events and their own agency's)."""
+    get_audit(user, instance_id)
+    query = select(HistoryEvent).where(HistoryEvent.instance_id == instance_id)
+    if not sees_everything(user):
+        query = query.where(HistoryEvent.agency.is_(None) | (HistoryEvent.agency == user.agency))
+    return list(db.session.scalars(query.order_by(HistoryEvent.at.desc(), HistoryEvent.id.desc())
+                                   .limit(max(1, min(limit, MAX_PAGE)))))
 
 
 def _visible(user: User) -> Select | None:

@@ -1,0 +1,38 @@
+"""The audits a person may see, and one audit's page: phase, deadlines on a timeline with today marked,
+each agency's progress, its cases by pseudonym (for those allowed), and its history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, render_template, request
+from flask_login import current_user
+
+from ..models.base import utcnow
+from ..services import audits, cases
+from .security import requires
+
+bp = Blueprint("audit_pages", __name__, url_prefix="/audits")
+PAGE_SIZE = 25
+
+
+@bp.get("")
+@requires()
+def audit_list() -> Any:
+    """The audits I may see, newest first."""
+    page = request.args.get("page", "1")
+    page = int(page) if page.isascii() and page.isdigit() and 0 < len(page) < 7 and int(page) > 0 else 1
+    found, total = audits.list_audits(current_user, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    return render_template("audits.html", audits=found, total=total, page=page,
+                           pages=max(1, -(-total // PAGE_SIZE)))
+
+
+@bp.get("/<int(max=2147483647):audit_id>")
+@requires()
+def audit(audit_id: int) -> Any:
+    """One audit (404 for an audit the person takes no part in)."""
+    now = utcnow()
+    shown = audits.progress(current_user, audit_id, now)
+    listed = cases.list_cases(audit_id, current_user) if cases.may_list_cases(current_user, audit_id) else None
+    return render_template("audit.html", audit=shown, now=now, cases=listed,
+                           history=audits.history(current_user, audit_id))
