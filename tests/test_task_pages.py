@@ -134,3 +134,35 @@ def test_the_set_up_page_has_radios_a_checkbox_a_chair_select_and_completes(app,
         assert done.status_code == 302, done.get_data(as_text=True)[:2000]
         db.session.expire_all()
         assert db.session.get(HumanTask, task.id).status == "completed"
+
+
+def test_take_give_back_and_the_business_unit_giving_a_task_to_someone(app, lead_page, people):
+    client, audit = lead_page
+    task = _police_task(audit)
+    page = client.get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert "Nobody has taken this task yet" in page
+    assert client.post(f"/tasks/{task.id}/claim", data={"csrf_token": _token(page)}).status_code == 302
+    page = client.get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert "This task is yours" in page and "Give it back" in page
+    assert client.post(f"/tasks/{task.id}/release", data={"csrf_token": _token(page)}).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(HumanTask, task.id).assignee is None
+    # the Business Unit opens the agency's task from the audit page and gives it to the police lead
+    from werkzeug.security import generate_password_hash
+
+    people["bu"].password_hash = generate_password_hash(PASSWORD)
+    db.session.commit()
+    bu = app.test_client()
+    sign_in = bu.get("/sign-in").get_data(as_text=True)
+    bu.post("/sign-in", data={"username": "bu.officer", "password": PASSWORD, "csrf_token": _token(sign_in)})
+    audit_page = bu.get(f"/audits/{audit.instance_id}").get_data(as_text=True)
+    assert f'href="/tasks/{task.id}"' in audit_page
+    view = bu.get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert 'name="lead_name"' not in view  # the Business Unit sees whom to give it to, not the lead's form
+    assert '<option value="lead.police">' in view and '<option value="lead.csc">' not in view
+    given = bu.post(f"/tasks/{task.id}/assign", data={"assignee": "lead.police", "csrf_token": _token(view)})
+    assert given.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(HumanTask, task.id).assignee == "lead.police"
+    refused = bu.post(f"/tasks/{task.id}/assign", data={"assignee": "lead.csc", "csrf_token": _token(view)})
+    assert refused.status_code == 409 and "is not offered to" in refused.get_data(as_text=True)

@@ -26,11 +26,11 @@ MAX_PAGE = 500
 
 @dataclass
 class AgencyProgress:
-    """One agency's part in an audit: tasks done, tasks open (by name), and whether any is overdue."""
+    """One agency's part in an audit: tasks done, tasks open (id and name), and whether any is overdue."""
 
     agency: str
     completed: int = 0
-    open: list[str] = field(default_factory=list)
+    open: list[tuple[int, str]] = field(default_factory=list)
     overdue: bool = False
 
 
@@ -89,7 +89,7 @@ def progress(user: User, instance_id: int, now: datetime) -> AuditProgress:
         if row.status == COMPLETED:
             agency.completed += 1
         elif row.status == OPEN:
-            agency.open.append(row.name)
+            agency.open.append((row.id, row.name))
             agency.overdue = agency.overdue or (row.due_at is not None and row.due_at < now)
     return AuditProgress(instance, phase, deadlines, sorted(agencies.values(), key=lambda a: a.agency))
 

@@ -44,6 +44,12 @@ def usernames_in(group: str, limit: int = 500) -> list[str]:
     return [user.username for user in people if group in (user.groups or [])][:limit]
 
 
+def candidates_for(task: HumanTask, limit: int = 500) -> list[str]:
+    """The usernames of the active people ``task`` is offered to (whom the Business Unit may give it to)."""
+    people = db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.username))
+    return [user.username for user in people if is_candidate(user, task)][:limit]
+
+
 def can_work_on(user: User, task: HumanTask) -> bool:
     """True if ``user`` may see and complete ``task``.
 

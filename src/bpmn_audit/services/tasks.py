@@ -107,6 +107,18 @@ def task_form(task_id: int, user: User) -> TaskForm:
     return TaskForm.from_view(load_audit(task.instance, engine_limits()).user_task(task.engine_task_id))
 
 
+#: groups who give tasks to people (and so may open any task's page, to see whom to give it to)
+ASSIGNERS = frozenset({"business_unit", "admin"})
+
+
+def get_task_to_assign(task_id: int, user: User) -> HumanTask:
+    """Any task, for someone who assigns tasks; raises NotFound for everyone else (and for no such task)."""
+    task = db.session.get(HumanTask, task_id)
+    if task is None or not user.active or not ASSIGNERS & set(user.groups or []):
+        raise NotFound(f"there is no task {task_id} for you")
+    return task
+
+
 def get_task(task_id: int, user: User) -> HumanTask:
     """One task the user may see; raises NotFound (also for tasks of other agencies: no leak)."""
     task = db.session.get(HumanTask, task_id)
@@ -165,7 +177,7 @@ def assign_task(task_id: int, actor: User, username: str) -> HumanTask:
     """The Business Unit gives an open task to one person (someone it is offered to), or back to its groups
     with an empty ``username``. Raises Forbidden (not the Business Unit), NotFound and Conflict (done, or
     the person is not among those the task is offered to)."""
-    if not actor.active or not {"business_unit", "admin"} & set(actor.groups or []):
+    if not actor.active or not ASSIGNERS & set(actor.groups or []):
         raise Forbidden("only the Business Unit assigns tasks")
     task = db.session.get(HumanTask, task_id)
     if task is None:

@@ -128,8 +128,8 @@ def show_audit(audit_id: int) -> Any:
     return jsonify(_audit_json(shown.instance) | {
         "phase": shown.phase,
         "deadlines": [{"name": name, "due": _iso(due)} for name, due in shown.deadlines],
-        "agencies": [{"agency": a.agency, "completed": a.completed, "open": a.open, "overdue": a.overdue}
-                     for a in shown.agencies]})
+        "agencies": [{"agency": a.agency, "completed": a.completed, "open": [name for _, name in a.open],
+                      "overdue": a.overdue} for a in shown.agencies]})
 
 
 @bp.post("/audits")

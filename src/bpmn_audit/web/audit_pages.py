@@ -9,7 +9,7 @@ from flask import Blueprint, render_template, request
 from flask_login import current_user
 
 from ..models.base import utcnow
-from ..services import audits, cases
+from ..services import audits, cases, tasks
 from .security import requires
 
 bp = Blueprint("audit_pages", __name__, url_prefix="/audits")
@@ -35,4 +35,5 @@ def audit(audit_id: int) -> Any:
     shown = audits.progress(current_user, audit_id, now)
     listed = cases.list_cases(audit_id, current_user) if cases.may_list_cases(current_user, audit_id) else None
     return render_template("audit.html", audit=shown, now=now, cases=listed,
-                           history=audits.history(current_user, audit_id))
+                           history=audits.history(current_user, audit_id),
+                           assigner=bool(tasks.ASSIGNERS & set(current_user.groups or [])))

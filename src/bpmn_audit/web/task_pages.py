@@ -1,4 +1,5 @@
-"""A task's page: its instructions and its generated form; complete it, or save a draft."""
+"""A task's page: its instructions and its generated form; complete it, save a draft, take it, give it back,
+or (the Business Unit) give it to someone."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from ..services import identity, tasks
-from ..services.errors import PROCESS_KEY, FormInvalid
+from ..services.errors import PROCESS_KEY, FormInvalid, NotFound
 from .security import requires
 from .task_form import build_form, hint_of
 
@@ -23,6 +24,10 @@ _MARKDOWN = MarkdownIt("commonmark", {"html": False})
 @requires()
 def task(task_id: int) -> Any:
     """Show the task; on POST complete it (or save a draft), re-showing the form with messages if wrong."""
+    if not _may_work_on(task_id):  # the Business Unit looking at someone else's task, to give it to someone
+        shown = tasks.get_task_to_assign(task_id, current_user)
+        return render_template("task.html", task=shown, form=None, fields=[], instructions=None, problem=None,
+                               assignable=identity.candidates_for(shown))
     shown = tasks.get_task(task_id, current_user)
     asked = tasks.task_form(task_id, current_user)
     form = build_form(asked.fields, identity.usernames_in, shown.draft)
@@ -46,5 +51,42 @@ def task(task_id: int) -> Any:
     instructions = Markup(_MARKDOWN.render(asked.documentation)) if asked.documentation else None
     fields = [(form[form_field.id], hint_of(form_field)) for form_field in asked.fields]
     status = 400 if form.errors or problem else 200
+    assignable = identity.candidates_for(shown) if tasks.ASSIGNERS & set(current_user.groups or []) else None
     return render_template("task.html", task=shown, form=form, fields=fields, instructions=instructions,
-                           problem=problem), status
+                           problem=problem, assignable=assignable), status
+
+
+@bp.post("/tasks/<int(max=2147483647):task_id>/claim")
+@requires()
+def claim(task_id: int) -> Any:
+    """Take the task: it leaves the others' inboxes (CSRFProtect has checked the form)."""
+    tasks.claim_task(task_id, current_user)
+    flash("The task is yours now")
+    return redirect(url_for("task_pages.task", task_id=task_id))
+
+
+@bp.post("/tasks/<int(max=2147483647):task_id>/release")
+@requires()
+def release(task_id: int) -> Any:
+    """Give the task back to its groups."""
+    tasks.release_task(task_id, current_user)
+    flash("The task is back with its groups")
+    return redirect(url_for("inbox.inbox"))
+
+
+@bp.post("/tasks/<int(max=2147483647):task_id>/assign")
+@requires(*tasks.ASSIGNERS)
+def assign(task_id: int) -> Any:
+    """The Business Unit gives the task to one of the people it is offered to (blank: back to its groups)."""
+    chosen = request.form.get("assignee", "")[:200]
+    task = tasks.assign_task(task_id, current_user, chosen)
+    flash(f"The task is with {task.assignee}" if task.assignee else "The task is back with its groups")
+    return redirect(url_for("task_pages.task", task_id=task_id))
+
+
+def _may_work_on(task_id: int) -> bool:
+    try:
+        tasks.get_task(task_id, current_user)
+    except NotFound:
+        return False
+    return True
