@@ -166,3 +166,21 @@ def test_take_give_back_and_the_business_unit_giving_a_task_to_someone(app, lead
     assert db.session.get(HumanTask, task.id).assignee == "lead.police"
     refused = bu.post(f"/tasks/{task.id}/assign", data={"assignee": "lead.csc", "csrf_token": _token(view)})
     assert refused.status_code == 409 and "is not offered to" in refused.get_data(as_text=True)
+
+
+def test_the_business_unit_cannot_complete_an_agency_s_task_from_its_page(app, lead_page, people):
+    _client, audit = lead_page
+    from werkzeug.security import generate_password_hash
+
+    people["bu"].password_hash = generate_password_hash(PASSWORD)
+    db.session.commit()
+    task = _police_task(audit)
+    bu = app.test_client()
+    sign_in = bu.get("/sign-in").get_data(as_text=True)
+    bu.post("/sign-in", data={"username": "bu.officer", "password": PASSWORD, "csrf_token": _token(sign_in)})
+    view = bu.get(f"/tasks/{task.id}").get_data(as_text=True)
+    answer = bu.post(f"/tasks/{task.id}", data={"lead_name": "BU", "lead_email": "bu@x.example", "complete": "y",
+                                                "csrf_token": _token(view)})
+    assert answer.status_code == 404
+    db.session.expire_all()
+    assert db.session.get(HumanTask, task.id).status == "open"

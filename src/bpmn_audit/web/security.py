@@ -21,8 +21,6 @@ login_manager = LoginManager()
 login_manager.login_view = "auth.sign_in"
 login_manager.login_message = "Sign in to see this page"
 csrf = CSRFProtect()
-#: every page endpoint -> the groups that may open it (empty: anyone signed in; None: anyone at all)
-GUARDS: dict[str, frozenset[str] | None] = {}
 
 
 @login_manager.user_loader
@@ -32,7 +30,10 @@ def _load_user(user_id: str) -> User | None:
 
 
 def requires(*groups: str) -> Callable:
-    """A page for people signed in (and, with ``groups``, in one of them); others get sign-in, or a 404."""
+    """A page for people signed in (and, with ``groups``, in one of them); others get sign-in, or a 404.
+
+    The view keeps its groups in ``required_groups`` (``public`` sets None), and a test fails for a page
+    route without either."""
     def decorate(view: Callable) -> Callable:
         @wraps(view)
         def guarded(*args: Any, **kwargs: Any) -> Any:

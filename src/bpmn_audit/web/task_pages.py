@@ -24,7 +24,7 @@ _MARKDOWN = MarkdownIt("commonmark", {"html": False})
 @requires()
 def task(task_id: int) -> Any:
     """Show the task; on POST complete it (or save a draft), re-showing the form with messages if wrong."""
-    if not _may_work_on(task_id):  # the Business Unit looking at someone else's task, to give it to someone
+    if request.method == "GET" and not _may_work_on(task_id):  # the Business Unit, to give it to someone
         shown = tasks.get_task_to_assign(task_id, current_user)
         return render_template("task.html", task=shown, form=None, fields=[], instructions=None, problem=None,
                                assignable=identity.candidates_for(shown))
