@@ -100,7 +100,11 @@ def _inbox_query(user: User, only: InboxFilter) -> Select | None:
 def task_form(task_id: int, user: User) -> TaskForm:
     """What completing a task asks for (fields, instructions, checks), from its deployment: no workflow
     is loaded. Raises NotFound (no such task for this user)."""
-    task = get_task(task_id, user)
+    return form_of(get_task(task_id, user))
+
+
+def form_of(task: HumanTask) -> TaskForm:
+    """The form of a task the caller has already found (and checked the user may see)."""
     stored = (task.instance.deployment.forms or {}).get(task.bpmn_id)
     if stored:
         return TaskForm.from_json(stored)
@@ -133,7 +137,7 @@ def save_draft(task_id: int, user: User, raw: dict[str, Any]) -> HumanTask:
     task = get_task(task_id, user)
     if task.status != OPEN:
         raise Conflict(f"'{task.name}' is {task.status}")
-    fields = {form_field.id for form_field in task_form(task_id, user).fields}
+    fields = {form_field.id for form_field in form_of(task).fields}
     with transaction():
         task.draft = {key: str(value)[:MAX_TEXT] for key, value in raw.items() if key in fields}
     return task

@@ -76,7 +76,7 @@ def list_tasks() -> Any:
 def show_task(task_id: int) -> Any:
     """One task, with its instructions and the JSON Schema of the data completing it takes."""
     task = tasks.get_task(task_id, g.user)
-    form = tasks.task_form(task_id, g.user)
+    form = tasks.form_of(task)
     return jsonify(_task_json(task) | {"documentation": form.documentation,
                                        "schema": json_schema(form.fields, identity.usernames_in)})
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, render_template
 from flask_login import current_user
 
 from ..models.base import utcnow
 from ..services import audits, cases, tasks
+from .paging import requested_page
 from .security import requires
 
 bp = Blueprint("audit_pages", __name__, url_prefix="/audits")
@@ -20,8 +21,7 @@ PAGE_SIZE = 25
 @requires()
 def audit_list() -> Any:
     """The audits I may see, newest first."""
-    page = request.args.get("page", "1")
-    page = int(page) if page.isascii() and page.isdigit() and 0 < len(page) < 7 and int(page) > 0 else 1
+    page = requested_page()
     found, total = audits.list_audits(current_user, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     return render_template("audits.html", audits=found, total=total, page=page,
                            pages=max(1, -(-total // PAGE_SIZE)))

@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from ..models.base import utcnow
 from ..services import tasks
+from .paging import requested_page
 from .security import requires
 
 bp = Blueprint("inbox", __name__)
@@ -23,8 +24,7 @@ def inbox() -> Any:
     """My tasks: all, assigned to me, offered to my groups, or overdue; a page at a time."""
     shown = request.args.get("show", "all")
     only = FILTERS.get(shown, FILTERS["all"])
-    page = request.args.get("page", "1")
-    page = int(page) if page.isascii() and page.isdigit() and 0 < len(page) < 7 and int(page) > 0 else 1
+    page = requested_page()
     found = tasks.inbox(current_user, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, only=only)
     total = tasks.count_inbox(current_user, only)
     return render_template("inbox.html", tasks=found, total=total, page=page, pages=max(1, -(-total // PAGE_SIZE)),

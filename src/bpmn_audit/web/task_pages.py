@@ -24,12 +24,15 @@ _MARKDOWN = MarkdownIt("commonmark", {"html": False})
 @requires()
 def task(task_id: int) -> Any:
     """Show the task; on POST complete it (or save a draft), re-showing the form with messages if wrong."""
-    if request.method == "GET" and not _may_work_on(task_id):  # the Business Unit, to give it to someone
-        shown = tasks.get_task_to_assign(task_id, current_user)
+    try:
+        shown = tasks.get_task(task_id, current_user)
+    except NotFound:
+        if request.method != "GET":
+            raise
+        shown = tasks.get_task_to_assign(task_id, current_user)  # the Business Unit, to give it to someone
         return render_template("task.html", task=shown, form=None, fields=[], instructions=None, problem=None,
                                assignable=identity.candidates_for(shown))
-    shown = tasks.get_task(task_id, current_user)
-    asked = tasks.task_form(task_id, current_user)
+    asked = tasks.form_of(shown)
     form = build_form(asked.fields, identity.usernames_in, shown.draft)
     problem = None
     if form.validate_on_submit():  # the CSRF token; the values are checked by the service
@@ -82,11 +85,3 @@ def assign(task_id: int) -> Any:
     task = tasks.assign_task(task_id, current_user, chosen)
     flash(f"The task is with {task.assignee}" if task.assignee else "The task is back with its groups")
     return redirect(url_for("task_pages.task", task_id=task_id))
-
-
-def _may_work_on(task_id: int) -> bool:
-    try:
-        tasks.get_task(task_id, current_user)
-    except NotFound:
-        return False
-    return True
