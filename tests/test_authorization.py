@@ -12,13 +12,13 @@ import pytest
 import time_machine
 
 from audit_driver import AuditDriver
-from bpmn_audit.services import api_tokens, identity
+from bpmn_audit.services import api_tokens, cases, identity
 from conftest import LAUNCH
 
 PASSWORD = "correct horse battery staple"
 ROLES = ("anonymous", "lead.police", "lead.health", "bu")
 # endpoint -> (method, path, JSON body, {role: status}); {csc_task} is agency csc's task, {audit} the audit,
-# {token} a token of someone else
+# {token} a token of someone else, {case} a case of the audit
 TABLE = {
     "health.healthz": ("GET", "/healthz", None, {"anonymous": 200, "lead.police": 200, "lead.health": 200, "bu": 200}),
     "auth.sign_in": ("GET", "/sign-in", None, {"anonymous": 200, "lead.police": 302, "lead.health": 302, "bu": 302}),
@@ -33,6 +33,16 @@ TABLE = {
                            {"anonymous": 302, "lead.police": 404, "lead.health": 404, "bu": 404}),
     "task_pages.assign": ("POST", "/tasks/{csc_task}/assign", None,
                           {"anonymous": 302, "lead.police": 404, "lead.health": 404, "bu": 302}),
+    "case_pages.add_case": ("POST", "/tasks/{csc_task}/cases", None,
+                            {"anonymous": 302, "lead.police": 404, "lead.health": 404, "bu": 404}),
+    "case_pages.case": ("GET", "/cases/{case}", None,  # the leads of agencies taking part read the details
+                        {"anonymous": 302, "lead.police": 200, "lead.health": 404, "bu": 200}),
+    "agency_audit_pages.finding": ("GET", "/tasks/{csc_task}/cases/{case}", None,
+                                   {"anonymous": 302, "lead.police": 404, "lead.health": 404, "bu": 404}),
+    "agency_audit_pages.agency_return": ("POST", "/tasks/{csc_task}/return", None,
+                                         {"anonymous": 302, "lead.police": 404, "lead.health": 404, "bu": 404}),
+    "concern_pages.raise_concern": ("GET", "/audits/{audit}/concerns/new", None,
+                                    {"anonymous": 302, "lead.police": 200, "lead.health": 404, "bu": 200}),
     "audit_pages.audit_list": ("GET", "/audits", None, {"anonymous": 302, "lead.police": 200, "lead.health": 200,
                                                         "bu": 200}),
     "audit_pages.audit": ("GET", "/audits/{audit}", None,
@@ -82,7 +92,8 @@ def world(app, people, deployed):
         audit.complete("collate_audit_pack")
     api_tokens.issue_token(people["lead.csc"], "theirs")
     return {"csc_task": next(t.id for t in audit.open_tasks("confirm_audit_lead") if t.agency == "csc"),
-            "audit": audit.instance_id, "token": api_tokens.list_tokens(people["lead.csc"])[0].id}
+            "audit": audit.instance_id, "token": api_tokens.list_tokens(people["lead.csc"])[0].id,
+            "case": cases.list_cases(audit.instance_id, people["bu"])[0].id}
 
 
 def _username(role: str) -> str:

@@ -25,6 +25,17 @@ class TaskForm:
     fields: list[FormFieldView]
     guards: list[str] = field(default_factory=list)
     providers: list[str] = field(default_factory=list)
+    #: ``camunda:formKey``: ``app:NAME`` (or ``embedded:app:NAME``) asks for the app's purpose-built page NAME
+    form_key: str | None = None
+
+    @property
+    def app_page(self) -> str | None:
+        """NAME of a form key ``app:NAME`` or ``embedded:app:NAME``; None for any other key."""
+        key = self.form_key or ""
+        for prefix in ("embedded:app:", "app:"):
+            if key.startswith(prefix):
+                return key[len(prefix):] or None
+        return None
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready, for the deployment's ``forms`` column."""
@@ -36,12 +47,12 @@ class TaskForm:
         fields = [FormFieldView(**{**item, "options": [tuple(option) for option in item.get("options", [])]})
                   for item in data.get("fields", [])]
         return cls(data["name"], data.get("documentation"), fields, list(data.get("guards", [])),
-                   list(data.get("providers", [])))
+                   list(data.get("providers", [])), data.get("form_key"))
 
     @classmethod
     def from_view(cls, view: UserTaskView) -> TaskForm:
         """One ready task's form, read from the running workflow (versions deployed before forms were stored)."""
-        return cls(view.name, view.documentation, view.form, view.guards, view.providers)
+        return cls(view.name, view.documentation, view.form, view.guards, view.providers, view.form_key)
 
 
 def catalogue(spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcessSpec]) -> dict[str, dict[str, Any]]:
@@ -54,5 +65,6 @@ def catalogue(spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcessSpec
                 forms[task_spec.bpmn_id] = TaskForm(
                     task_spec.bpmn_name or task_spec.bpmn_id, task_spec.documentation,
                     [form_field_view(f) for f in task_spec.form.fields] if task_spec.form else [],
-                    split_names(extensions.get("guard")), split_names(extensions.get("provide"))).to_json()
+                    split_names(extensions.get("guard")), split_names(extensions.get("provide")),
+                    (task_spec.form.key or None) if task_spec.form else None).to_json()
     return forms

@@ -62,6 +62,8 @@ class UserTaskView:
     guards: list[str] = field(default_factory=list)
     #: records the app adds to the task's data when it completes (the ``provide`` property), e.g. case_list
     providers: list[str] = field(default_factory=list)
+    #: the ``camunda:formKey``, e.g. ``embedded:app:nominate_cases``
+    form_key: str | None = None
 
 
 @dataclass
@@ -105,7 +107,8 @@ def user_task_view(task: Task) -> UserTaskView:
         due_at=due_at, priority=_priority(extensions.get("camunda:priority")),
         agency=agency_of(task), documentation=spec.documentation,
         form=[form_field_view(f) for f in spec.form.fields] if spec.form else [],
-        guards=split_names(extensions.get("guard")), providers=split_names(extensions.get("provide")))
+        guards=split_names(extensions.get("guard")), providers=split_names(extensions.get("provide")),
+        form_key=(spec.form.key or None) if spec.form else None)
 
 
 def split_names(text: str | None) -> list[str]:

@@ -34,6 +34,16 @@ class AgencyProgress:
     overdue: bool = False
 
 
+@dataclass(frozen=True)
+class Participant:
+    """Someone who holds or has done a task of the audit."""
+
+    username: str
+    name: str
+    groups: list[str]
+    agency: str | None
+
+
 @dataclass
 class AuditProgress:
     """An audit as the API and the audit page show it (no child's data)."""
@@ -42,6 +52,7 @@ class AuditProgress:
     phase: str | None
     deadlines: list[tuple[str, datetime]]
     agencies: list[AgencyProgress]
+    participants: list[Participant] = field(default_factory=list)
 
 
 def sees_everything(user: User) -> bool:
@@ -82,8 +93,12 @@ def progress(user: User, instance_id: int, now: datetime) -> AuditProgress:
     deadlines = [(timer.name, timer.due_at) for timer in timers
                  if sees_everything(user) or timer.agency in (None, user.agency)]
     agencies: dict[str, AgencyProgress] = {}
+    people: set[str] = set()
     for row in rows:
-        if not row.agency or not (sees_everything(user) or row.agency == user.agency):
+        if row.agency and not (sees_everything(user) or row.agency == user.agency):
+            continue
+        people.update(name for name in (row.assignee, row.completed_by) if name)
+        if not row.agency:
             continue
         agency = agencies.setdefault(row.agency, AgencyProgress(row.agency))
         if row.status == COMPLETED:
@@ -91,7 +106,13 @@ def progress(user: User, instance_id: int, now: datetime) -> AuditProgress:
         elif row.status == OPEN:
             agency.open.append((row.id, row.name))
             agency.overdue = agency.overdue or (row.due_at is not None and row.due_at < now)
-    return AuditProgress(instance, phase, deadlines, sorted(agencies.values(), key=lambda a: a.agency))
+    return AuditProgress(instance, phase, deadlines, sorted(agencies.values(), key=lambda a: a.agency),
+                         _participants(people))
+
+
+def _participants(usernames: set[str]) -> list[Participant]:
+    found = db.session.scalars(select(User).where(User.username.in_(sorted(usernames))).order_by(User.username))
+    return [Participant(person.username, person.name, list(person.groups or []), person.agency) for person in found]
 
 
 def history(user: User, instance_id: int, limit: int = 200) -> list[HistoryEvent]:

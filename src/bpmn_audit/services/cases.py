@@ -12,7 +12,8 @@ Who may do what:
   other chairs, admins, process owners) gets NotFound, as if the case did not exist. Refusals are
   logged as well as reads;
 - list an audit's cases (pseudonyms only, nothing decrypted, nothing logged): whoever may read them,
-  plus practitioners and nominating partners of agencies taking part, and whoever nominated one of them;
+  plus practitioners and nominating partners of agencies taking part, whoever nominated one of them, and
+  the nominating partners the audit's nomination is offered to (to see what they have entered so far);
 - set an audit's retention date: the Business Unit. ``purge_expired`` (run by an operator) removes the
   identifying data of every audit whose retention date has passed, and logs each case it purges.
 
@@ -35,10 +36,11 @@ from sqlalchemy.exc import IntegrityError
 
 from ..engine.calendar import LONDON
 from ..engine.script_functions import MAX_CASES, case_pseudonyms
-from ..models import AuditRetention, Case, CaseAccess, HumanTask, User, db
+from ..models import AuditRetention, Case, CaseAccess, HumanTask, TaskCandidate, User, db
 from ..models.base import utcnow
 from ..models.case import NOMINATED, PURGED, READ, REFUSED, RETENTION_SET
 from ..models.instance import RUNNING
+from ..models.task import GROUP
 from .case_crypto import require_case_key, seal, unseal
 from .case_form import clean_case, clean_purpose, clean_retention_date
 from .errors import PROCESS_KEY, Conflict, Forbidden, FormInvalid, NotFound, ServiceError
@@ -126,6 +128,11 @@ def may_list_cases(user: User, instance_id: int) -> bool:
     if {"practitioner", "nominating_partner"} & set(user.groups or []) \
             and participation(user, instance_id).agency_takes_part:
         return True
+    if "nominating_partner" in (user.groups or []) and db.session.scalar(select(select(TaskCandidate.task_id).join(
+            HumanTask, HumanTask.id == TaskCandidate.task_id).where(
+            HumanTask.instance_id == instance_id, TaskCandidate.kind == GROUP,
+            TaskCandidate.name == "nominating_partner").exists())):
+        return True
     return bool(db.session.scalar(select(select(Case.id).where(
         Case.instance_id == instance_id, Case.nominated_by == user.username).exists())))
 
@@ -181,6 +188,17 @@ def case_list(task: HumanTask, values: Mapping[str, Any]) -> dict[str, Any]:
     rows = db.session.execute(select(Case.id, Case.pseudonym).where(Case.instance_id == task.instance_id)
                               .order_by(Case.position))
     return {"cases": [{"id": case_id, "pseudonym": pseudonym} for case_id, pseudonym in rows]}
+
+
+def get_case(case_id: int, user: User) -> CaseSummary:
+    """One case by pseudonym, for someone who may read its details (nothing is decrypted or logged).
+
+    Raises NotFound (no such case, or the user may not read the identities of its audit).
+    """
+    case = db.session.get(Case, case_id)
+    if case is None or not may_read_identities(user, case.instance_id):
+        raise NotFound(f"there is no case {case_id} for you")
+    return _summary(case)
 
 
 def read_case(case_id: int, user: User, purpose: str) -> CaseDetails:

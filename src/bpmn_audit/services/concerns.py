@@ -102,6 +102,12 @@ def list_concerns(audit_id: int, user: User) -> list[ConcernView]:
     return [_view(concern) for concern in concerns]
 
 
+def concern_of_process(process_id: int) -> ConcernView | None:
+    """The concern a concern process handles (for the page of its task), or None for any other process."""
+    concern = db.session.scalar(select(Concern).where(Concern.process_id == process_id))
+    return _view(concern) if concern else None
+
+
 def open_concerns(audit_id: int) -> list[Concern]:
     """The audit's concerns whose process still runs."""
     return list(db.session.scalars(select(Concern).join(ProcessInstance, Concern.process_id == ProcessInstance.id)

@@ -38,9 +38,13 @@ def get_user(username: str) -> User:
     return user
 
 
-def usernames_in(group: str, limit: int = 500) -> list[str]:
-    """The usernames of the active members of ``group``, alphabetically (at most ``limit``)."""
-    people = db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.username))
+def usernames_in(group: str, limit: int = 500, agency: str | None = None) -> list[str]:
+    """The usernames of the active members of ``group`` (of ``agency``, if given), alphabetically (at most
+    ``limit``)."""
+    query = select(User).where(User.active.is_(True)).order_by(User.username)
+    if agency is not None:
+        query = query.where(User.agency == agency)
+    people = db.session.scalars(query)
     return [user.username for user in people if group in (user.groups or [])][:limit]
 
 

@@ -2,8 +2,9 @@
 errors into answers: JSON with a 4xx status under ``/api/`` (and for the health check), an HTML page
 elsewhere.
 
-Areas: ``auth`` (sign-in, sign-out), ``inbox``, ``task_pages``, ``audit_pages``, ``account`` (API tokens),
-``api`` (the JSON API).
+Areas: ``auth`` (sign-in, sign-out), ``inbox``, ``task_pages`` (with the purpose-built parts of ``app_pages``,
+saved by ``case_pages`` and ``agency_audit_pages``), ``concern_pages``, ``audit_pages``, ``account`` (API
+tokens), ``api`` (the JSON API).
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ def _task_count() -> int:
 
 def register(app: Flask) -> None:
     """Attach templates, security, blueprints and error handlers to the app."""
-    from . import account, api, audit_pages, auth, inbox, task_pages
+    from . import account, agency_audit_pages, api, audit_pages, auth, case_pages, concern_pages, inbox, task_pages
 
     app.jinja_loader = ChoiceLoader([FileSystemLoader(TEMPLATES), PrefixLoader({
         "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
@@ -82,7 +83,8 @@ def register(app: Flask) -> None:
     WTFormsHelpers(app)
     security.init(app)
     security.csrf.exempt(api.bp)  # bearer tokens, no cookies: nothing for another site to forge
-    for blueprint in (bp, auth.bp, inbox.bp, task_pages.bp, audit_pages.bp, account.bp, api.bp):
+    for blueprint in (bp, auth.bp, inbox.bp, task_pages.bp, case_pages.bp, agency_audit_pages.bp, concern_pages.bp,
+                      audit_pages.bp, account.bp, api.bp):
         app.register_blueprint(blueprint)
     app.register_error_handler(ServiceError, _service_error)
     app.register_error_handler(EngineError, _engine_error)

@@ -1,5 +1,6 @@
 """The audits a person may see, and one audit's page: phase, deadlines on a timeline with today marked,
-each agency's progress, its cases by pseudonym (for those allowed), and its history."""
+each agency's progress, the people taking part, its cases by pseudonym (with a link to a child's details for
+those allowed), its immediate concerns (for those who may raise them), and its history."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from flask import Blueprint, render_template
 from flask_login import current_user
 
 from ..models.base import utcnow
-from ..services import audits, cases, tasks
+from ..services import audits, cases, concerns, tasks
 from .paging import requested_page
 from .security import requires
 
@@ -34,6 +35,9 @@ def audit(audit_id: int) -> Any:
     now = utcnow()
     shown = audits.progress(current_user, audit_id, now)
     listed = cases.list_cases(audit_id, current_user) if cases.may_list_cases(current_user, audit_id) else None
+    raising = concerns.may_raise(current_user, audit_id) and shown.instance.process_key != concerns.CONCERN_PROCESS
     return render_template("audit.html", audit=shown, now=now, cases=listed,
+                           identities=cases.may_read_identities(current_user, audit_id),
+                           concerns=concerns.list_concerns(audit_id, current_user) if raising else None,
                            history=audits.history(current_user, audit_id),
                            assigner=bool(tasks.ASSIGNERS & set(current_user.groups or [])))

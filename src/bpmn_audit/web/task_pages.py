@@ -7,11 +7,16 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
+from ..engine.task_forms import TaskForm
+from ..models import HumanTask
 from ..services import identity, tasks
 from ..services.errors import PROCESS_KEY, FormInvalid, NotFound
+from . import app_pages
+from .record_forms import show_errors
 from .security import requires
 from .task_form import build_form, hint_of
 
@@ -44,19 +49,26 @@ def task(task_id: int) -> Any:
         try:
             tasks.complete_task(task_id, current_user, raw)
         except FormInvalid as error:
-            for field_id, message in error.errors.items():
-                if field_id in form:
-                    form[field_id].errors = [*form[field_id].errors, message]
             problem = error.errors.get(PROCESS_KEY)
+            show_errors(form, {key: message for key, message in error.errors.items() if key != PROCESS_KEY})
         else:
             flash(f"Done: {shown.name}")
             return redirect(url_for("inbox.inbox"))
+    return show(shown, asked, form, problem)
+
+
+def show(shown: HumanTask, asked: TaskForm, form: FlaskForm | None = None, problem: str | None = None,
+         **records: Any) -> Any:
+    """The task's page: its instructions, its purpose-built part (``records`` fill it, such as a form with
+    messages) and its generated form; 400 when something on it is wrong."""
+    form = form if form is not None else build_form(asked.fields, identity.usernames_in, shown.draft)
     instructions = Markup(_MARKDOWN.render(asked.documentation)) if asked.documentation else None
     fields = [(form[form_field.id], hint_of(form_field)) for form_field in asked.fields]
-    status = 400 if form.errors or problem else 200
+    wrong = form.errors or problem or any(getattr(record, "errors", None) for record in records.values())
     assignable = identity.candidates_for(shown) if tasks.ASSIGNERS & set(current_user.groups or []) else None
+    purpose_built = app_pages.context(asked.app_page, shown, current_user, records)
     return render_template("task.html", task=shown, form=form, fields=fields, instructions=instructions,
-                           problem=problem, assignable=assignable), status
+                           problem=problem, assignable=assignable, **purpose_built), 400 if wrong else 200
 
 
 @bp.post("/tasks/<int(max=2147483647):task_id>/claim")

@@ -1,0 +1,224 @@
+"""The purpose-built parts of task pages (``camunda:formKey="app:NAME"``): the case register entry, an
+agency's audit of each case and its return, raising and handling an immediate concern, and reading a
+child's details with a reason."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import time_machine
+from sqlalchemy import select
+from werkzeug.security import generate_password_hash
+
+from audit_driver import AuditDriver
+from bpmn_audit.models import Case, CaseAccess, CaseFinding, HumanTask, ProcessInstance, db
+from bpmn_audit.services import cases
+from conftest import LAUNCH
+
+PASSWORD = "correct horse battery staple"
+CHILD = "Ada Lovelace-Byron"
+
+
+def _token(html: str) -> str:
+    return re.search(r'name="[a-z-]*csrf_token"[^>]*value="([^"]+)"', html).group(1)
+
+
+@pytest.fixture
+def sign_in(app, client, people):
+    """sign_in(username) -> a test client signed in as that person (every person has PASSWORD)."""
+    for person in people.values():
+        person.password_hash = generate_password_hash(PASSWORD)
+    db.session.commit()
+
+    def signed_in(username: str):
+        browser = app.test_client()
+        page = browser.get("/sign-in").get_data(as_text=True)
+        answer = browser.post("/sign-in", data={"username": username, "password": PASSWORD,
+                                                "csrf_token": _token(page)})
+        assert answer.status_code == 302, answer.get_data(as_text=True)[:300]
+        return browser
+    return signed_in
+
+
+@pytest.fixture
+def clock():
+    with time_machine.travel(LAUNCH, tick=False) as traveller:
+        yield traveller
+
+
+def _version(audit) -> int:
+    db.session.expire_all()
+    return db.session.get(ProcessInstance, audit.instance_id).version
+
+
+def test_the_nominating_partner_enters_each_child_then_completes_the_nomination(deployed, people, sign_in, clock):
+    audit = AuditDriver(people)
+    task = audit.open_tasks("nominate_cases")[0]
+    browser = sign_in("nominator")
+    html = browser.get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert "Case register" in html and "No child has been entered yet" in html
+
+    wrong = browser.post(f"/tasks/{task.id}/cases", data={
+        "case-csrf_token": _token(html), "case-name": CHILD, "case-date_of_birth": "2031-02-30",
+        "case-system_id": ""})
+    shown = wrong.get_data(as_text=True)
+    assert wrong.status_code == 400
+    assert "There is a problem" in shown and 'href="#case-system_id"' in shown
+    assert "Enter the identifier in the nominating system" in shown
+    assert f'value="{CHILD}"' in shown  # what was typed is kept for the person typing it
+    assert db.session.scalar(select(Case.id).where(Case.instance_id == audit.instance_id)) is None
+
+    added = browser.post(f"/tasks/{task.id}/cases", data={
+        "case-csrf_token": _token(shown), "case-name": CHILD, "case-date_of_birth": "2019-03-27",
+        "case-system_id": "CSC-1", "case-other_id_label": "NHS number", "case-other_id_value": "943 476 5919"})
+    assert added.status_code == 302
+    listed = browser.get(f"/tasks/{task.id}").get_data(as_text=True)
+    pseudonym = cases.list_cases(audit.instance_id, people["bu"])[0].pseudonym
+    assert f"Added to the case register as {pseudonym}" in listed and pseudonym in listed
+    assert CHILD not in listed  # the page never shows a name back once it is in the register
+
+    too_many = browser.post(f"/tasks/{task.id}", data={"csrf_token": _token(listed), "case_count": "2",
+                                                       "agencies": "police, csc", "nominating_system": "CSC record",
+                                                       "complete": "y"})
+    assert too_many.status_code == 400
+    assert "The case register holds 1 case(s), not 2" in too_many.get_data(as_text=True)
+    done = browser.post(f"/tasks/{task.id}", data={"csrf_token": _token(listed), "case_count": "1",
+                                                   "agencies": "police, csc", "nominating_system": "CSC record",
+                                                       "complete": "y"})
+    assert done.status_code == 302
+    assert audit.open_tasks("collate_audit_pack")
+
+
+def test_only_the_nomination_task_takes_cases(deployed, people, sign_in, clock):
+    audit = AuditDriver(people)
+    audit.complete("nominate_cases")
+    task = next(t for t in audit.open_tasks("confirm_audit_lead") if t.agency == "police")
+    browser = sign_in("lead.police")
+    page = browser.get(f"/tasks/{task.id}").get_data(as_text=True)
+    answer = browser.post(f"/tasks/{task.id}/cases", data={"case-csrf_token": _token(page), "case-name": CHILD})
+    assert answer.status_code == 404
+
+
+@pytest.fixture
+def at_agency_audit(deployed, people, clock):
+    """An audit in its agency-audit phase, with four cases."""
+    audit = AuditDriver(people)
+    audit.through_notice(clock)
+    return audit
+
+
+def test_a_lead_audits_each_case_saves_the_return_and_submits(at_agency_audit, people, sign_in):
+    audit = at_agency_audit
+    task = next(t for t in audit.open_tasks("submit_agency_report") if t.agency == "police")
+    browser = sign_in("lead.police")
+    html = browser.get(f"/tasks/{task.id}").get_data(as_text=True)
+    listed = cases.list_cases(audit.instance_id, people["bu"])
+    assert all(case.pseudonym in html for case in listed) and "Not started" in html
+    version = _version(audit)
+
+    early = browser.post(f"/tasks/{task.id}", data={"csrf_token": _token(html), "complete": "y"})
+    assert early.status_code == 400 and "The agency audit is not finished" in early.get_data(as_text=True)
+    assert _version(audit) == version
+
+    first, *others = listed
+    form = browser.get(f"/tasks/{task.id}/cases/{first.id}").get_data(as_text=True)
+    assert f"Finding on {first.pseudonym}" in form
+    wrong = browser.post(f"/tasks/{task.id}/cases/{first.id}", data={
+        "csrf_token": _token(form), "involved": "yes", "grading": "brilliant", "worked_well": "Quick strategy"})
+    assert wrong.status_code == 400 and "Choose a grading" in wrong.get_data(as_text=True)
+    assert 'Quick strategy' in wrong.get_data(as_text=True)
+    saved = browser.post(f"/tasks/{task.id}/cases/{first.id}", data={
+        "csrf_token": _token(form), "involved": "yes", "involvement_summary": "Two call-outs",
+        "worked_well": "Quick strategy", "areas_for_development": "Recording", "voice_of_child": "Heard",
+        "grading": "good", "recommendations": "Training"})
+    assert saved.status_code == 302
+    assert db.session.scalar(select(CaseFinding.grading).where(CaseFinding.case_id == first.id,
+                                                               CaseFinding.agency == "police")) == "good"
+    for case in others:
+        assert browser.post(f"/tasks/{task.id}/cases/{case.id}", data={
+            "csrf_token": _token(form), "involved": "no"}).status_code == 302
+
+    page = browser.get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert "Graded" in page and "No involvement" in page
+    wrong_return = browser.post(f"/tasks/{task.id}/return", data={
+        "return-csrf_token": _token(page), "return-summary": "Mostly good", "return-practitioner": "practitioner.csc"})
+    shown = wrong_return.get_data(as_text=True)
+    assert wrong_return.status_code == 400 and "Choose a practitioner of police" in shown and "Mostly good" in shown
+    assert browser.post(f"/tasks/{task.id}/return", data={
+        "return-csrf_token": _token(page), "return-summary": "Mostly good",
+        "return-practitioner": "practitioner.police", "return-senior_name": "Chief Inspector Gray",
+        "return-senior_role": "Head of safeguarding"}).status_code == 302
+
+    done = browser.post(f"/tasks/{task.id}", data={"csrf_token": _token(page), "complete": "y"})
+    assert done.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(HumanTask, task.id).form_data["practitioner"] == "practitioner.police"
+
+
+def test_another_agency_cannot_reach_the_report_or_its_findings(at_agency_audit, people, sign_in):
+    audit = at_agency_audit
+    task = next(t for t in audit.open_tasks("submit_agency_report") if t.agency == "police")
+    case = cases.list_cases(audit.instance_id, people["bu"])[0]
+    browser = sign_in("lead.csc")
+    assert browser.get(f"/tasks/{task.id}").status_code == 404
+    assert browser.get(f"/tasks/{task.id}/cases/{case.id}").status_code == 404
+    own = next(t for t in audit.open_tasks("submit_agency_report") if t.agency == "csc")
+    assert browser.get(f"/tasks/{own.id}/cases/999999").status_code == 404
+
+
+def test_a_lead_raises_a_concern_and_the_business_unit_sees_it_to_handle(at_agency_audit, people, sign_in):
+    audit = at_agency_audit
+    case = cases.list_cases(audit.instance_id, people["bu"])[1]
+    browser = sign_in("lead.police")
+    page = browser.get(f"/audits/{audit.instance_id}").get_data(as_text=True)
+    assert "No concern has been raised" in page and "Raise an immediate concern" in page
+    form = browser.get(f"/audits/{audit.instance_id}/concerns/new").get_data(as_text=True)
+    blank = browser.post(f"/audits/{audit.instance_id}/concerns/new", data={
+        "csrf_token": _token(form), "case_id": str(case.id), "summary": "  "})
+    assert blank.status_code == 400 and "Describe the concern" in blank.get_data(as_text=True)
+    raised = browser.post(f"/audits/{audit.instance_id}/concerns/new", data={
+        "csrf_token": _token(form), "case_id": str(case.id), "summary": "Bruising noted, no referral made"})
+    assert raised.status_code == 302
+    shown = browser.get(f"/audits/{audit.instance_id}").get_data(as_text=True)
+    assert f"The concern about {case.pseudonym} is with the Business Unit now" in shown
+    assert "Open" in shown and case.pseudonym in shown
+
+    office = sign_in("bu.officer")
+    inbox = office.get("/").get_data(as_text=True)
+    response = re.search(r'href="/tasks/(\d+)">Respond to the immediate concern', inbox)
+    assert response, inbox
+    handling = office.get(f"/tasks/{response.group(1)}").get_data(as_text=True)
+    assert "Bruising noted, no referral made" in handling and case.pseudonym in handling
+    assert "lead.police (police)" in handling
+
+
+def test_a_concern_about_a_case_of_another_audit_is_refused(at_agency_audit, people, sign_in):
+    audit = at_agency_audit
+    browser = sign_in("lead.police")
+    form = browser.get(f"/audits/{audit.instance_id}/concerns/new").get_data(as_text=True)
+    answer = browser.post(f"/audits/{audit.instance_id}/concerns/new", data={
+        "csrf_token": _token(form), "case_id": "424242", "summary": "Worried"})
+    assert answer.status_code == 400 and "Choose one of the audit" in answer.get_data(as_text=True)
+
+
+def test_a_child_s_details_are_shown_with_a_reason_and_each_read_is_logged(at_agency_audit, people, sign_in):
+    audit = at_agency_audit
+    case = cases.list_cases(audit.instance_id, people["bu"])[0]
+    office = sign_in("bu.officer")
+    page = office.get(f"/audits/{audit.instance_id}").get_data(as_text=True)
+    assert f'href="/cases/{case.id}"' in page
+    form = office.get(f"/cases/{case.id}").get_data(as_text=True)
+    details = cases.read_case(case.id, people["bu"], "the test's own look")
+    assert details.name not in form
+    no_reason = office.post(f"/cases/{case.id}", data={"csrf_token": _token(form), "purpose": ""})
+    assert no_reason.status_code == 400 and details.name not in no_reason.get_data(as_text=True)
+    shown = office.post(f"/cases/{case.id}", data={"csrf_token": _token(form), "purpose": "Checking a concern"})
+    assert shown.status_code == 200 and details.name in shown.get_data(as_text=True)
+    logged = db.session.scalars(select(CaseAccess.purpose).where(CaseAccess.case_id == case.id,
+                                                                 CaseAccess.actor == "bu.officer")).all()
+    assert "Checking a concern" in logged
+
+    practitioner = sign_in("practitioner.police")  # sees pseudonyms, never details
+    assert f'href="/cases/{case.id}"' not in practitioner.get(f"/audits/{audit.instance_id}").get_data(as_text=True)
+    assert practitioner.get(f"/cases/{case.id}").status_code == 404
