@@ -122,3 +122,6 @@ def deployed(app):
 
 both_backends = pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
                                         indirect=True)
+
+
+from browsing import browser, page, site  # noqa: E402, F401  (the browser tests' session fixtures)

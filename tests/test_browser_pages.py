@@ -1,106 +1,21 @@
 """The pages in a real browser: sign-in, the inbox and the account page, by mouse, by keyboard and without
 JavaScript, each checked by axe-core for serious or critical accessibility problems (CSP stays on).
 
-One server per test session (per xdist worker), on its own SQLite database, with one audit in it; one
-browser. Needs Debian's chromium and npm's axe-core (``make test`` installs it where npm exists).
+The site and the browser are the session's (``browsing``). Needs Debian's chromium and npm's axe-core
+(``make test`` installs it where npm exists).
 """
 
 from __future__ import annotations
 
-import shutil
-import threading
 import time
 
-import pytest
-import time_machine
 from playwright.sync_api import expect
-from werkzeug.serving import make_server
 
-from conftest import LAUNCH, PROCESSES, ROOT
+from browsing import AXE, NEEDS_A_BROWSER, PASSWORD
+from browsing import no_serious_violations as _no_serious_violations
+from browsing import sign_in as _sign_in
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-PASSWORD = "correct horse battery staple"
-
-pytestmark = [
-    pytest.mark.skipif(not CHROMIUM, reason="no Chromium here: apt-get install chromium (CI does)"),
-    pytest.mark.skipif(not AXE.exists(), reason="axe-core is not installed: run `make install` (needs npm)"),
-]
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    """A running app on 127.0.0.1 with a partnership and one audit at the leads' confirmations."""
-    from flask_migrate import upgrade
-
-    from audit_driver import AuditDriver
-    from bpmn_audit import MIGRATIONS_DIR, create_app
-    from bpmn_audit.models import db
-    from bpmn_audit.services import deployments, identity
-
-    folder = tmp_path_factory.mktemp("site")
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'site.sqlite3'}",
-                      "SECRET_KEY": "browser-tests", "PROCESSES_DIR": str(PROCESSES)})
-    with app.app_context():
-        upgrade(directory=MIGRATIONS_DIR)
-        deployments.deploy_directory(PROCESSES, deployed_by="tests")
-        people = {
-            "bu": identity.create_user("bu.officer", "Business Unit officer", ["business_unit"], password=PASSWORD),
-            "chair": identity.create_user("chair", "Chair", ["chair"], password=PASSWORD),
-            "nominator": identity.create_user("nominator", "Nominator", ["nominating_partner"], agency="csc",
-                                              password=PASSWORD)}
-        for agency in ("police", "csc", "icb"):
-            people[f"lead.{agency}"] = identity.create_user(f"lead.{agency}", f"{agency} lead", ["agency_lead"],
-                                                            agency=agency, password=PASSWORD)
-            people[f"practitioner.{agency}"] = identity.create_user(
-                f"practitioner.{agency}", f"{agency} practitioner", ["practitioner"], agency=agency)
-        with time_machine.travel(LAUNCH, tick=False):
-            audit = AuditDriver(people)
-            audit.complete("nominate_cases")
-            audit.complete("collate_audit_pack")
-        db.session.remove()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    with app.app_context():
-        db.engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run"])
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context()
-    context.add_init_script(path=str(AXE))  # through the browser's tooling, so the page's CSP stays on
-    yield context.new_page()
-    context.close()
-
-
-def _no_serious_violations(page) -> None:
-    found = page.evaluate("""async () => (await axe.run(document, {resultTypes: ['violations']})).violations
-        .filter(v => ['serious', 'critical'].includes(v.impact))
-        .map(v => v.id + ': ' + v.help + ' at '
-                  + v.nodes.map(n => n.target.join(' ') + ' (' + n.failureSummary + ')').join('; '))""")
-    assert found == [], f"{page.url}: {found}"
-
-
-def _sign_in(page, site: str, username: str, password: str = PASSWORD) -> None:
-    page.goto(f"{site}/sign-in")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_role("button", name="Sign in").click()
+pytestmark = NEEDS_A_BROWSER
 
 
 def test_signing_in_wrongly_then_rightly_and_every_page_passes_axe(page, site):

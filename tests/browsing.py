@@ -1,0 +1,110 @@
+"""Test helper: one running app and one Chromium per test session (per xdist worker), for the browser tests.
+
+The app runs on 127.0.0.1 on its own SQLite database with a partnership and three audits in it:
+"Neglect in under-fives" at the leads' confirmations (police, csc, icb), "Exploitation of teenagers" in
+its agency audit (health, school) and "Domestic abuse" just set up, waiting for its cases. axe-core is
+injected through the browser's own tooling, so each page's CSP stays on.
+``conftest`` imports the fixtures, so every test module may ask for them.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+
+import pytest
+import time_machine
+
+from conftest import LAUNCH, PROCESSES, ROOT
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+PASSWORD = "correct horse battery staple"
+NEEDS_A_BROWSER = [
+    pytest.mark.skipif(not CHROMIUM, reason="no Chromium here: apt-get install chromium (CI does)"),
+    pytest.mark.skipif(not AXE.exists(), reason="axe-core is not installed: run `make install` (needs npm)"),
+]
+AGENCIES = ("police", "csc", "icb", "health", "school")
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory):
+    """The running app's address."""
+    from flask_migrate import upgrade
+    from werkzeug.serving import make_server
+
+    from audit_driver import AuditDriver
+    from bpmn_audit import MIGRATIONS_DIR, create_app
+    from bpmn_audit.models import db
+    from bpmn_audit.services import deployments, identity
+
+    folder = tmp_path_factory.mktemp("site")
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'site.sqlite3'}",
+                      "SECRET_KEY": "browser-tests", "PROCESSES_DIR": str(PROCESSES)})
+    with app.app_context():
+        upgrade(directory=MIGRATIONS_DIR)
+        deployments.deploy_directory(PROCESSES, deployed_by="tests")
+        people = {
+            "bu": identity.create_user("bu.officer", "Business Unit officer", ["business_unit"], password=PASSWORD),
+            "chair": identity.create_user("chair", "Chair", ["chair"], password=PASSWORD),
+            "nominator": identity.create_user("nominator", "Nominator", ["nominating_partner"], agency="csc",
+                                              password=PASSWORD)}
+        for agency in AGENCIES:
+            people[f"lead.{agency}"] = identity.create_user(f"lead.{agency}", f"{agency} lead", ["agency_lead"],
+                                                            agency=agency, password=PASSWORD)
+            people[f"practitioner.{agency}"] = identity.create_user(
+                f"practitioner.{agency}", f"{agency} practitioner", ["practitioner"], agency=agency)
+        with time_machine.travel(LAUNCH, tick=False) as clock:
+            AuditDriver(people, {"title": "Exploitation of teenagers", "agencies": "health, school"}) \
+                .through_notice(clock)  # first: its clock passes deadlines the others must not
+            confirming = AuditDriver(people, {"launch_date": "2027-03-01"})  # its notice is weeks away
+            confirming.complete("nominate_cases")
+            confirming.complete("collate_audit_pack")
+            AuditDriver(people, {"title": "Domestic abuse", "agencies": "health"})
+        db.session.remove()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One Chromium for the session."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run"])
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh browser context (no cookies) with axe-core loaded, and its page."""
+    context = browser.new_context()
+    context.add_init_script(path=str(AXE))
+    yield context.new_page()
+    context.close()
+
+
+def no_serious_violations(page) -> None:
+    """axe-core finds no serious or critical accessibility problem on the page as it is now."""
+    found = page.evaluate("""async () => (await axe.run(document, {resultTypes: ['violations']})).violations
+        .filter(v => ['serious', 'critical'].includes(v.impact))
+        .map(v => v.id + ': ' + v.help + ' at '
+                  + v.nodes.map(n => n.target.join(' ') + ' (' + n.failureSummary + ')').join('; '))""")
+    assert found == [], f"{page.url}: {found}"
+
+
+def sign_in(page, site: str, username: str, password: str = PASSWORD) -> None:
+    """Sign in through the sign-in page."""
+    page.goto(f"{site}/sign-in")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in").click()
