@@ -70,6 +70,12 @@ TABLE = {
                                                         "bu": 200}),
     "api.show_audit": ("GET", "/api/v1/audits/{audit}", None,
                        {"anonymous": 401, "lead.police": 200, "lead.health": 404, "bu": 200}),
+    "api.list_cases": ("GET", "/api/v1/audits/{audit}/cases", None,
+                       {"anonymous": 401, "lead.police": 200, "lead.health": 404, "bu": 200}),
+    "api.list_concerns": ("GET", "/api/v1/audits/{audit}/concerns", None,
+                          {"anonymous": 401, "lead.police": 200, "lead.health": 404, "bu": 200}),
+    "api.raise_concern": ("POST", "/api/v1/audits/{audit}/concerns", {"summary": "Bruising seen"},
+                          {"anonymous": 401, "lead.police": 201, "lead.health": 404, "bu": 201}),
     "api.start_audit": ("POST", "/api/v1/audits", None, {"anonymous": 401, "lead.police": 403, "lead.health": 403,
                                                          "bu": 201}),
 }

@@ -89,7 +89,14 @@ def test_a_min_above_the_max_is_a_model_error_and_no_bound():
 def test_text_is_only_text(value):
     field = FormFieldView(id="agencies", label="Participating agencies (comma-separated)", type="string")
     assert error_for(field, value) == "Participating agencies must be text"
-    assert error_for(AGENCIES, value) == "Participating agencies must be text"
+    if not isinstance(value, list):
+        assert error_for(AGENCIES, value) == "Participating agencies must be text"
+
+
+def test_codes_come_as_text_from_pages_or_as_a_json_array_from_the_api():
+    assert cleaned(AGENCIES, ["police", "CSC"]) == cleaned(AGENCIES, "police, csc") == "police, csc"
+    assert error_for(AGENCIES, ["police", 4]) == "Participating agencies must be a list of at most 30 codes"
+    assert error_for(AGENCIES, ["police", "police"]) == "police is listed twice"
 
 
 def test_text_length_constraints_are_honoured():

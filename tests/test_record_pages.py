@@ -222,3 +222,15 @@ def test_a_child_s_details_are_shown_with_a_reason_and_each_read_is_logged(at_ag
     practitioner = sign_in("practitioner.police")  # sees pseudonyms, never details
     assert f'href="/cases/{case.id}"' not in practitioner.get(f"/audits/{audit.instance_id}").get_data(as_text=True)
     assert practitioner.get(f"/cases/{case.id}").status_code == 404
+
+
+def test_a_form_holding_a_nul_character_is_refused_and_nothing_is_stored(deployed, people, sign_in, clock):
+    audit = AuditDriver(people)
+    task = audit.open_tasks("nominate_cases")[0]
+    browser = sign_in("nominator")
+    html = browser.get(f"/tasks/{task.id}").get_data(as_text=True)
+    answer = browser.post(f"/tasks/{task.id}/cases", data={
+        "case-csrf_token": _token(html), "case-name": "Ada\x00", "case-date_of_birth": "2019-03-27",
+        "case-system_id": "CSC-1"})
+    assert answer.status_code == 400 and "NUL" in answer.get_data(as_text=True)
+    assert db.session.scalar(select(Case.id).where(Case.instance_id == audit.instance_id)) is None

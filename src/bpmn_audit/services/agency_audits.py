@@ -70,7 +70,7 @@ def save_finding(audit_id: int, agency: str, case_id: int, user: User, form: Map
     case = db.session.get(Case, case_id)
     if case is None or case.instance_id != audit_id:
         raise NotFound(f"there is no case {case_id} in audit {audit_id}")
-    values = _clean(form, FINDING_TEXTS, {"involved": _yes_no, "grading": _grading})
+    values = check_finding(form)
     with transaction():
         row = db.session.scalar(select(CaseFinding).where(CaseFinding.audit_id == audit_id,
                                                           CaseFinding.agency == agency, CaseFinding.case_id == case_id))
@@ -86,7 +86,7 @@ def save_finding(audit_id: int, agency: str, case_id: int, user: User, form: Map
 def save_return(audit_id: int, agency: str, user: User, form: Mapping[str, Any]) -> AgencyAudit:
     """Save the agency's summary, nominated practitioner (a practitioner of the agency) and senior sign-off."""
     _writable(audit_id, agency, user)
-    values = _clean(form, RETURN_TEXTS, {"practitioner": lambda value: _practitioner(value, agency)})
+    values = check_return(form, agency)
     with transaction():
         row = db.session.scalar(select(AgencyReturn).where(AgencyReturn.audit_id == audit_id,
                                                            AgencyReturn.agency == agency))
@@ -97,6 +97,16 @@ def save_return(audit_id: int, agency: str, user: User, form: Mapping[str, Any])
             setattr(row, key, value)
         row.updated_by = user.username
     return agency_audit(audit_id, agency, user)
+
+
+def check_finding(form: Mapping[str, Any]) -> dict[str, Any]:
+    """A finding's values, cleaned (the keys ``form`` holds); raises FormInvalid with a message per field."""
+    return _clean(form, FINDING_TEXTS, {"involved": _yes_no, "grading": _grading})
+
+
+def check_return(form: Mapping[str, Any], agency: str) -> dict[str, Any]:
+    """An agency return's values, cleaned; raises FormInvalid with a message per field."""
+    return _clean(form, RETURN_TEXTS, {"practitioner": lambda value: _practitioner(value, agency)})
 
 
 def agency_audit(audit_id: int, agency: str, user: User) -> AgencyAudit:

@@ -8,7 +8,8 @@ in plain words (never Python's own error text), as a form library would.
 Constraints honoured: ``required``; ``min``/``max`` on ``long`` (a default range when the model gives
 none); ``minlength``/``maxlength`` on ``string``. A constraint whose config is not a whole number is a
 model error, found at deploy time; here it counts as no bound, so it never breaks a completion.
-A ``string`` field with the property ``format`` = ``codes`` holds comma-separated agency codes; one with
+A ``string`` field with the property ``format`` = ``codes`` holds comma-separated agency codes (or, from the
+API, a JSON array of them); one with
 ``format`` = ``user`` holds a username, which must name an active user (of the group in the field's ``group``
 property, when it has one): the caller passes ``find_user`` to look people up, and without it such a field
 is refused rather than taken unchecked.
@@ -60,14 +61,16 @@ def clean_form(fields: list[FormFieldView], raw: Mapping[str, Any], *, max_codes
     """The typed values of ``raw`` for ``fields``; raises FormInvalid with a message per bad field.
 
     Keys not in the form are ignored, so a form cannot set other process variables. A field that
-    is not sent at all takes its ``defaultValue``; an unticked checkbox (not sent, or empty) is False.
+    is not sent at all (or sent as null) takes its ``defaultValue``; an unticked checkbox (not sent, or empty) is False.
     ``max_codes`` is the most codes a ``format=codes`` field may hold; ``find_user`` looks up the
     username of a ``format=user`` field (without it, such a field is refused).
     """
     values: dict[str, Any] = {}
     errors: dict[str, str] = {}
     for form_field in fields:
-        given = raw.get(form_field.id, form_field.default)
+        given = raw.get(form_field.id)
+        if given is None:  # not sent, or null: the model's default
+            given = form_field.default
         if isinstance(given, str):
             given = given.strip()
         if form_field.type == "boolean" and given in (None, ""):
@@ -190,6 +193,10 @@ def _text(form_field: FormFieldView, value: Any) -> str:
 def _codes(form_field: FormFieldView, value: Any, max_codes: int) -> str | None:
     """Comma-separated agency codes, lower-cased and stripped, each at most once; None if there are none."""
     name = _name(form_field)
+    if isinstance(value, list):  # the API's form: a JSON array of codes
+        if len(value) > max_codes or not all(isinstance(code, str) for code in value):
+            raise _Invalid(f"{name} must be a list of at most {max_codes:,} codes")
+        value = ",".join(value)
     codes = [part.strip().lower() for part in _text(form_field, value).replace("\n", ",").split(",")
              if part.strip()]
     if len(codes) > max_codes:
@@ -239,8 +246,8 @@ def _lower_first(name: str) -> str:
     return name[:1].lower() + name[1:]
 
 
-#: a ``format=codes`` answer the checks above take: codes separated by commas (or new lines)
-_CODES_PATTERN = r"^\s*[A-Za-z0-9_-]+(\s*[,\n]\s*[A-Za-z0-9_-]+)*\s*$"
+#: text with no spaces at either end (which the checks strip before measuring it)
+_TRIMMED = r"^\S([\s\S]*\S)?$"
 #: the most usernames a ``format=user`` field's schema lists as its choices
 MAX_PEOPLE_LISTED = 500
 
@@ -281,12 +288,13 @@ def _field_schema(form_field: FormFieldView, people_in: Callable[[str], list[str
         return {"type": "string", "oneOf": [{"const": option_id, "title": name}
                                             for option_id, name in form_field.options]}
     shortest, longest, _ = _range(form_field, "minlength", "maxlength", None, MAX_TEXT)
-    text: dict[str, Any] = {"type": "string", "maxLength": longest}
-    if shortest:
-        text["minLength"] = shortest
+    text: dict[str, Any] = {"type": "string", "maxLength": longest, "minLength": max(shortest or 0, 1)}
     if form_field.properties.get("format") == "codes":
-        text["pattern"] = _CODES_PATTERN
-    elif form_field.properties.get("format") == "user":
+        return {"type": "array", "uniqueItems": True, "minItems": 1, "maxItems": MAX_CODES,
+                "items": {"type": "string", "pattern": f"^[a-z0-9_-]{{1,{MAX_CODE_LENGTH}}}$"}}
+    if form_field.properties.get("format") != "user":
+        text["pattern"] = _TRIMMED  # the checks strip spaces first: a blank answer is no answer
+    else:
         text["maxLength"] = min(longest, MAX_USERNAME)
         group = (form_field.properties.get("group") or "").strip()
         if group and people_in is not None:

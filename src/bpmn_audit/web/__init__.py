@@ -22,7 +22,7 @@ from werkzeug.exceptions import HTTPException
 from ..engine.calendar import LONDON
 from ..engine.errors import EngineError, ModelValidationError
 from ..services.errors import FormInvalid, ServiceError
-from . import security
+from . import input_rules, security
 
 TEMPLATES = Path(__file__).resolve().parents[3] / "templates"
 bp = Blueprint("health", __name__)
@@ -82,6 +82,7 @@ def register(app: Flask) -> None:
     app.jinja_env.globals["task_count"] = _task_count
     WTFormsHelpers(app)
     security.init(app)
+    input_rules.init(app)
     security.csrf.exempt(api.bp)  # bearer tokens, no cookies: nothing for another site to forge
     for blueprint in (bp, auth.bp, inbox.bp, task_pages.bp, case_pages.bp, agency_audit_pages.bp, concern_pages.bp,
                       audit_pages.bp, account.bp, api.bp):

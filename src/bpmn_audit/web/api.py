@@ -11,13 +11,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 from werkzeug.exceptions import BadRequest, Unauthorized
 
 from ..models import HumanTask, ProcessInstance, User
 from ..models.base import utcnow
-from ..services import api_tokens, audits, identity, runtime, tasks
-from ..services.forms import json_schema
+from ..services import api_tokens, audits, cases, concerns, runtime, task_records, tasks
+from ..services.errors import FormInvalid
 from .openapi import document
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -78,7 +78,7 @@ def show_task(task_id: int) -> Any:
     task = tasks.get_task(task_id, g.user)
     form = tasks.form_of(task)
     return jsonify(_task_json(task) | {"documentation": form.documentation,
-                                       "schema": json_schema(form.fields, identity.usernames_in)})
+                                       "schema": task_records.schema(task, form, g.user)})
 
 
 @bp.post("/tasks/<int(max=2147483647):task_id>/complete")
@@ -88,7 +88,7 @@ def complete(task_id: int) -> Any:
     data = body.get("data", {})
     if not isinstance(data, dict):
         raise BadRequest('"data" must be an object of the task\'s fields')
-    return jsonify(_task_json(tasks.complete_task(task_id, g.user, data)))
+    return jsonify(_task_json(task_records.complete_task(task_id, g.user, data)))
 
 
 @bp.post("/tasks/<int(max=2147483647):task_id>/claim")
@@ -141,6 +141,41 @@ def start_audit() -> Any:
     return jsonify(_audit_json(instance)), 201, {"Location": f"{bp.url_prefix}/audits/{instance.id}"}
 
 
+@bp.get("/audits/<int(max=2147483647):audit_id>/cases")
+def list_cases(audit_id: int) -> Any:
+    """The audit's cases by pseudonym (never a child's details: those are read in the pages, with a reason)."""
+    found = cases.list_cases(audit_id, g.user)
+    return jsonify(cases=[{"id": case.id, "pseudonym": case.pseudonym, "nominated_by": case.nominated_by,
+                           "nominated_at": _iso(case.nominated_at)} for case in found])
+
+
+@bp.get("/audits/<int(max=2147483647):audit_id>/concerns")
+def list_concerns(audit_id: int) -> Any:
+    """The audit's immediate concerns, newest first (for those who may raise them)."""
+    audits.get_audit(g.user, audit_id)
+    return jsonify(concerns=[_concern_json(concern) for concern in concerns.list_concerns(audit_id, g.user)])
+
+
+@bp.post("/audits/<int(max=2147483647):audit_id>/concerns")
+def raise_concern(audit_id: int) -> Any:
+    """Raise an immediate concern (``{"summary": ..., "case_id": ...}``): the Business Unit is told at once."""
+    audits.get_audit(g.user, audit_id)
+    body = _json_body()
+    case_id, summary = body.get("case_id"), body.get("summary")
+    if case_id is not None and (not isinstance(case_id, int) or isinstance(case_id, bool)):
+        raise BadRequest('"case_id" must be the id of one of the audit\'s cases, or null')
+    if not isinstance(summary, str):
+        raise FormInvalid({"summary": "Describe the concern as text"})
+    raised = concerns.raise_concern(audit_id, g.user, summary, case_id)
+    return jsonify(_concern_json(raised)), 201
+
+
+def _concern_json(concern: concerns.ConcernView) -> dict[str, Any]:
+    return {"id": concern.id, "audit_id": concern.audit_id, "pseudonym": concern.pseudonym,
+            "summary": concern.summary, "raised_by": concern.raised_by, "raised_agency": concern.raised_agency,
+            "raised_at": _iso(concern.raised_at), "open": concern.open, "outcome": concern.outcome}
+
+
 def _audit_json(instance: ProcessInstance) -> dict[str, Any]:
     return {"id": instance.id, "title": instance.title, "process_key": instance.process_key,
             "status": instance.status, "started_at": _iso(instance.started_at), "ended_at": _iso(instance.ended_at)}
@@ -161,7 +196,12 @@ def _iso(moment: datetime | None) -> str | None:
 
 
 def _json_body() -> dict[str, Any]:
-    body = request.get_json(silent=True)
+    if not request.is_json:
+        raise BadRequest("send a JSON object (Content-Type: application/json)")
+    try:
+        body = current_app.json.loads(request.get_data(cache=True))  # within MAX_CONTENT_LENGTH
+    except ValueError as error:
+        raise BadRequest(f"the body is not JSON the API takes: {error}") from None
     if not isinstance(body, dict):
         raise BadRequest("send a JSON object (Content-Type: application/json)")
     return body

@@ -87,7 +87,10 @@ def document() -> dict[str, Any]:
                      "properties": {"documentation": {"type": ["string", "null"]}, "schema": {"type": "object"}}}]}),
                     **_errors(401, 404)}}},
             "/tasks/{task_id}/complete": _task_action(
-                "Complete a task", {"type": "object", "properties": {"data": {"type": "object"}}}, 400, 409),
+                "Complete a task with data valid against its `schema`. A task with a purpose-built page takes "
+                "that page's records in the data too: `cases` (the nomination), `findings` and `return` (an "
+                "agency's report), `rows` (the action tracker)",
+                {"type": "object", "properties": {"data": {"type": "object"}}}, 400, 409),
             "/tasks/{task_id}/claim": _task_action("Take a task for yourself", None, 409),
             "/tasks/{task_id}/release": _task_action("Give a task you claimed back to its groups", None, 409),
             "/tasks/{task_id}/assign": _task_action(
@@ -117,11 +120,36 @@ def document() -> dict[str, Any]:
                                 "open": {"type": "array", "items": {"type": "string"}},
                                 "overdue": {"type": "boolean"}}}}}}]}),
                     **_errors(401, 404)}}},
+            "/audits/{audit_id}/cases": {"get": {
+                "summary": "The audit's cases by pseudonym (a child's details are read only in the pages)",
+                "parameters": [{"$ref": "#/components/parameters/AuditId"}],
+                "responses": {"200": _answer("The cases", {"type": "object", "properties": {"cases": {
+                    "type": "array", "items": {"type": "object", "properties": {
+                        "id": {"type": "integer"}, "pseudonym": {"type": "string"},
+                        "nominated_by": {"type": "string"},
+                        "nominated_at": {"type": "string", "format": "date-time"}}}}}}),
+                    **_errors(401, 404)}}},
+            "/audits/{audit_id}/concerns": {
+                "get": {"summary": "The audit's immediate concerns, newest first",
+                        "parameters": [{"$ref": "#/components/parameters/AuditId"}],
+                        "responses": {"200": _answer("The concerns", {"type": "object", "properties": {
+                            "concerns": {"type": "array", "items": {"$ref": "#/components/schemas/Concern"}}}}),
+                            **_errors(401, 404)}},
+                "post": {"summary": "Raise an immediate concern: the Business Unit is told at once",
+                         "parameters": [{"$ref": "#/components/parameters/AuditId"}],
+                         "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                             "type": "object", "required": ["summary"], "properties": {
+                                 "summary": {"type": "string", "minLength": 1, "maxLength": 4000},
+                                 "case_id": {"type": ["integer", "null"]}}}}}},
+                         "responses": {"201": _answer("The concern", {"$ref": "#/components/schemas/Concern"}),
+                                       **_errors(400, 401, 404, 409)}}},
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
             "parameters": {"TaskId": {"name": "task_id", "in": "path", "required": True,
-                                      "schema": {"type": "integer"}}},
+                                      "schema": {"type": "integer"}},
+                           "AuditId": {"name": "audit_id", "in": "path", "required": True,
+                                       "schema": {"type": "integer"}}},
             "schemas": {
                 "Task": task,
                 "Audit": {"type": "object", "required": ["id", "title", "process_key", "status", "started_at"],
@@ -135,6 +163,12 @@ def document() -> dict[str, Any]:
                                       "groups": {"type": "array", "items": {"type": "string"}},
                                       "agency": {"type": ["string", "null"]},
                                       "email": {"type": ["string", "null"]}}},
+                "Concern": {"type": "object", "required": ["id", "audit_id", "summary", "open"], "properties": {
+                    "id": {"type": "integer"}, "audit_id": {"type": "integer"},
+                    "pseudonym": {"type": ["string", "null"]}, "summary": {"type": "string"},
+                    "raised_by": {"type": "string"}, "raised_agency": {"type": ["string", "null"]},
+                    "raised_at": {"type": "string", "format": "date-time"}, "open": {"type": "boolean"},
+                    "outcome": {"type": ["object", "null"]}}},
                 "Error": {"type": "object", "required": ["error"],
                           "properties": {"error": {"type": "string"},
                                          "fields": {"type": "object", "additionalProperties": {"type": "string"}}}},
