@@ -12,7 +12,7 @@ from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
 from audit_driver import AuditDriver
-from bpmn_audit.models import Case, CaseAccess, CaseFinding, HumanTask, ProcessInstance, db
+from bpmn_audit.models import Case, CaseAccess, CaseFinding, HumanTask, ProcessInstance, TrackerAction, db
 from bpmn_audit.services import cases
 from conftest import LAUNCH
 
@@ -234,3 +234,40 @@ def test_a_form_holding_a_nul_character_is_refused_and_nothing_is_stored(deploye
         "case-system_id": "CSC-1"})
     assert answer.status_code == 400 and "NUL" in answer.get_data(as_text=True)
     assert db.session.scalar(select(Case.id).where(Case.instance_id == audit.instance_id)) is None
+
+
+def test_the_action_tracker_rows_are_checked_kept_in_a_draft_and_placed_on_the_tracker(deployed, people, sign_in,
+                                                                                      clock):
+    audit = AuditDriver(people)
+    audit.through_sign_off(clock)
+    task = audit.open_tasks("record_actions")[0]
+    office = sign_in("bu.officer")
+    html = office.get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert "Action 5" in html and 'name="actions"' not in html  # rows in place of the one-line text
+    version = _version(audit)
+    wrong = office.post(f"/tasks/{task.id}", data={
+        "csrf_token": _token(html), "complete": "y",
+        "rows-0-action": "Roll out the neglect toolkit", "rows-0-owner_agency": "csc", "rows-0-due_date": "2027-09-30",
+        "rows-1-action": "Audit chronologies", "rows-1-review_type": "LCSPR", "rows-1-owner_agency": "icb",
+        "rows-1-due_date": "2027-02-30"})
+    shown = wrong.get_data(as_text=True)
+    assert wrong.status_code == 400 and _version(audit) == version
+    assert "Action 1: enter the review type" in shown and "Action 2: the due date must be a real date" in shown
+    assert 'value="Roll out the neglect toolkit"' in shown
+    drafted = office.post(f"/tasks/{task.id}", data={
+        "csrf_token": _token(shown), "save_draft": "y", "rows-0-action": "Roll out the neglect toolkit",
+        "rows-0-review_type": "MACFA", "rows-0-owner_agency": "csc", "rows-0-due_date": "2027-09-30"})
+    assert drafted.status_code == 302
+    again = office.get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert 'value="Roll out the neglect toolkit"' in again and "Action 4" in again
+    done = office.post(f"/tasks/{task.id}", data={
+        "csrf_token": _token(again), "complete": "y", "rows-0-action": "Roll out the neglect toolkit",
+        "rows-0-review_type": "MACFA", "rows-0-owner_agency": "csc", "rows-0-due_date": "2027-09-30",
+        "rows-2-action": "Audit chronologies", "rows-2-review_type": "LCSPR", "rows-2-owner_agency": "icb",
+        "rows-2-owner_person": "Head of ICB safeguarding", "rows-2-due_date": "2027-10-31"})
+    assert done.status_code == 302, done.get_data(as_text=True)[-3000:]
+    placed = db.session.scalars(select(TrackerAction).where(TrackerAction.instance_id == audit.instance_id)
+                                .order_by(TrackerAction.id)).all()
+    assert [(a.action, a.review_type, a.owner_agency, a.owner_person) for a in placed] == [
+        ("Roll out the neglect toolkit", "MACFA", "csc", None),
+        ("Audit chronologies", "LCSPR", "icb", "Head of ICB safeguarding")]

@@ -8,7 +8,7 @@ practitioners who may be nominated). :func:`complete_task` checks every record f
 completes the task: a record with a wrong value saves nothing. Tasks of other pages pass straight through.
 
 Keys: ``nominate_cases`` takes ``cases`` (the children to enter: name, date_of_birth, system_id,
-other_ids, household_members), and ``case_count`` is the register's count, not asked; the agency's
+other_ids, household_members), and ``case_count``, unless sent, is the register's count; the agency's
 report (``submit_agency_report``) takes ``findings`` (one per case: case_id, involved, the texts,
 grading) and ``return`` (summary, practitioner, senior_name, senior_role); the action tracker's task
 (``record_actions``) takes ``rows`` (action, source_finding, review_type, owner_agency, owner_person,
@@ -109,7 +109,9 @@ def _nominate(task: HumanTask, user: User, data: dict[str, Any]) -> dict[str, An
         raise FormInvalid(errors)
     for case in given:
         cases.nominate_case(task.instance_id, user, case)
-    return {**data, "case_count": _case_count(task.instance_id)}
+    if data.get("case_count") in (None, ""):  # the API leaves it to the register; a page asks for it
+        return {**data, "case_count": _case_count(task.instance_id)}
+    return data
 
 
 def _case_count(audit_id: int) -> int:

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..models import HumanTask, User
 from ..services import agency_audits, cases, concerns, identity
-from .record_forms import CaseForm, ReturnForm
+from .record_forms import CaseForm, ReturnForm, action_rows
 
 
 def _case_register(task: HumanTask, user: User, records: dict[str, Any]) -> dict[str, Any]:
@@ -42,12 +42,22 @@ def _concern(task: HumanTask, user: User, records: dict[str, Any]) -> dict[str, 
     return {"concern": concerns.concern_of_process(task.instance_id)}
 
 
+def _action_tracker(task: HumanTask, user: User, records: dict[str, Any]) -> dict[str, Any]:
+    """The action tracker's rows, in place of the model's one-line-per-action text field."""
+    rows = records.get("action_rows") or action_rows(None, (task.draft or {}).get("actions"))
+    return {"action_rows": rows, "replaced": {"actions"}, "app_page": None,  # it sits inside the task's form
+            "app_page_fields": "app/record_actions.html"}
+
+
 #: NAME of ``app:NAME`` -> what its template needs
 PAGES: dict[str, Callable[[HumanTask, User, dict[str, Any]], dict[str, Any]]] = {
     "nominate_cases": _case_register,
     "submit_agency_report": _agency_audit,
     "immediate_concern": _concern,
+    "record_actions": _action_tracker,
 }
+#: pages whose parts sit inside the task's own form, and what they add to what it sends
+ROWS_PAGE = "record_actions"
 
 
 def context(name: str | None, task: HumanTask, user: User, records: dict[str, Any]) -> dict[str, Any]:
@@ -55,3 +65,16 @@ def context(name: str | None, task: HumanTask, user: User, records: dict[str, An
     if name not in PAGES:
         return {"app_page": None}
     return {"app_page": f"app/{name}.html", **PAGES[name](task, user, records)}
+
+
+def posted(name: str | None, formdata: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """What a page's part adds to a completion (its records), and the records to show again if it fails."""
+    if name != ROWS_PAGE:
+        return {}, {}
+    rows = action_rows(formdata, None)
+    return {"rows": rows.values()}, {"action_rows": rows}
+
+
+def draft(name: str | None, formdata: Any) -> dict[str, Any]:
+    """What a page's part keeps in a draft of the task's fields."""
+    return {"actions": action_rows(formdata, None).as_text()} if name == ROWS_PAGE else {}

@@ -8,14 +8,20 @@ check nothing else: the services do.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSelect, GovSubmitInput, GovTextArea, GovTextInput
-from wtforms import RadioField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import FieldList, Form, FormField, RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
+from ..engine.script_functions import MAX_ACTIONS, REVIEW_TYPES
 from ..services.agency_audits import GRADINGS
+from ..services.task_records import ROW_PARTS
+
+SPARE_ROWS, FEWEST_ROWS = 3, 5
+_ROW_KEY = re.compile(rf"rows-([0-9]{{1,3}})-({'|'.join(ROW_PARTS)})")
 
 
 class CaseForm(FlaskForm):
@@ -78,6 +84,49 @@ class PurposeForm(FlaskForm):
     show = SubmitField("Show the child's details", widget=GovSubmitInput())
 
 
+class ActionRow(Form):
+    """One action for the tracker (a plain Form: it sits inside the task's form, which carries the token)."""
+
+    action = StringField("Action", widget=GovTextInput())
+    source_finding = StringField("The finding it answers (optional)", widget=GovTextInput())
+    review_type = SelectField("Review type", widget=GovSelect(), validate_choice=False, choices=[
+        SelectChoice("", "Choose a review type"), *(SelectChoice(name, name) for name in sorted(set(
+            REVIEW_TYPES.values())))])
+    owner_agency = StringField("Agency that owns it", widget=GovTextInput())
+    owner_person = StringField("Person who owns it (optional)", widget=GovTextInput())
+    due_date = StringField("Due date", widget=GovTextInput())
+
+
+class ActionRows(Form):
+    """The action tracker's rows, as the page shows them: those filled in and a few spare."""
+
+    rows = FieldList(FormField(ActionRow), min_entries=FEWEST_ROWS, max_entries=MAX_ACTIONS)
+
+    def values(self) -> list[dict[str, str]]:
+        """The rows as ``task_records`` takes them (blank rows are skipped there)."""
+        return [{key: row[key].data for key in ROW_PARTS} for row in self.rows]
+
+    def as_text(self) -> str:
+        """The rows as the model's ``actions`` lines, unchecked (for a draft)."""
+        return "\n".join(" | ".join((value or "").replace("|", "/").replace("\n", " ") for value in row.values())
+                         for row in self.values() if any(row.values()))
+
+
+def action_rows(formdata: object | None, draft_text: str | None) -> ActionRows:
+    """The rows posted (``formdata``), or those of a draft's ``actions`` text, with spare rows to fill."""
+    if formdata is not None:  # read by hand: WTForms' FieldList re-reads posted rows into its padding
+        posted: dict[int, dict[str, str]] = {}
+        for key, value in formdata.items():
+            match = _ROW_KEY.fullmatch(key)
+            if match and int(match[1]) < MAX_ACTIONS:
+                posted.setdefault(int(match[1]), {})[match[2]] = value
+        rows = [posted[index] for index in sorted(posted)]
+    else:
+        rows = [dict(zip(ROW_PARTS, [part.strip() for part in line.split("|")], strict=False))
+                for line in (draft_text or "").splitlines() if line.strip()][:MAX_ACTIONS - SPARE_ROWS]
+    return ActionRows(data={"rows": rows + [{}] * max(SPARE_ROWS, FEWEST_ROWS - len(rows))})
+
+
 def show_errors(form: FlaskForm, errors: Mapping[str, str]) -> list[str]:
     """Put a service's messages on the form's fields; return those that belong to no field."""
     left = []
@@ -87,3 +136,13 @@ def show_errors(form: FlaskForm, errors: Mapping[str, str]) -> list[str]:
         else:
             left.append(message)
     return left
+
+
+def show_row_errors(rows: ActionRows | None, errors: Mapping[str, str]) -> None:
+    """Put ``rows.N.part`` messages on the action rows' fields."""
+    for key, message in errors.items():
+        parts = key.split(".")
+        if rows is not None and len(parts) == 3 and parts[1].isdigit() and int(parts[1]) < len(rows.rows):
+            row = rows.rows[int(parts[1])]
+            if parts[2] in row.form:
+                row.form[parts[2]].errors = [*row.form[parts[2]].errors, message]

@@ -13,10 +13,10 @@ from markupsafe import Markup
 
 from ..engine.task_forms import TaskForm
 from ..models import HumanTask
-from ..services import identity, tasks
+from ..services import identity, task_records, tasks
 from ..services.errors import PROCESS_KEY, FormInvalid, NotFound
 from . import app_pages
-from .record_forms import show_errors
+from .record_forms import show_errors, show_row_errors
 from .security import requires
 from .task_form import build_form, hint_of
 
@@ -39,22 +39,25 @@ def task(task_id: int) -> Any:
                                assignable=identity.candidates_for(shown))
     asked = tasks.form_of(shown)
     form = build_form(asked.fields, identity.usernames_in, shown.draft)
-    problem = None
+    problem, records = None, {}
     if form.validate_on_submit():  # the CSRF token; the values are checked by the service
         raw = {form_field.id: request.form.get(form_field.id, "") for form_field in asked.fields}
         if form.save_draft.data:
-            tasks.save_draft(task_id, current_user, raw)
+            tasks.save_draft(task_id, current_user, raw | app_pages.draft(asked.app_page, request.form))
             flash("Your answers are saved as a draft. The task is not complete yet.")
             return redirect(url_for("task_pages.task", task_id=task_id))
+        added, records = app_pages.posted(asked.app_page, request.form)
         try:
-            tasks.complete_task(task_id, current_user, raw)
+            task_records.complete_task(task_id, current_user, raw | added)
         except FormInvalid as error:
-            problem = error.errors.get(PROCESS_KEY)
+            problem = "; ".join(message for key, message in error.errors.items()
+                                if key == PROCESS_KEY or key.startswith("rows")) or None
             show_errors(form, {key: message for key, message in error.errors.items() if key != PROCESS_KEY})
+            show_row_errors(records.get("action_rows"), error.errors)
         else:
             flash(f"Done: {shown.name}")
             return redirect(url_for("inbox.inbox"))
-    return show(shown, asked, form, problem)
+    return show(shown, asked, form, problem, **records)
 
 
 def show(shown: HumanTask, asked: TaskForm, form: FlaskForm | None = None, problem: str | None = None,
@@ -63,10 +66,11 @@ def show(shown: HumanTask, asked: TaskForm, form: FlaskForm | None = None, probl
     messages) and its generated form; 400 when something on it is wrong."""
     form = form if form is not None else build_form(asked.fields, identity.usernames_in, shown.draft)
     instructions = Markup(_MARKDOWN.render(asked.documentation)) if asked.documentation else None
-    fields = [(form[form_field.id], hint_of(form_field)) for form_field in asked.fields]
+    purpose_built = app_pages.context(asked.app_page, shown, current_user, records)
+    fields = [(form[form_field.id], hint_of(form_field)) for form_field in asked.fields
+              if form_field.id not in purpose_built.get("replaced", ())]
     wrong = form.errors or problem or any(getattr(record, "errors", None) for record in records.values())
     assignable = identity.candidates_for(shown) if tasks.ASSIGNERS & set(current_user.groups or []) else None
-    purpose_built = app_pages.context(asked.app_page, shown, current_user, records)
     return render_template("task.html", task=shown, form=form, fields=fields, instructions=instructions,
                            problem=problem, assignable=assignable, **purpose_built), 400 if wrong else 200
 
