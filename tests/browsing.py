@@ -1,6 +1,7 @@
 """Test helper: one running app and one Chromium per test session (per xdist worker), for the browser tests.
 
-The app runs on 127.0.0.1 on its own SQLite database with a partnership and three audits in it:
+The app runs on 127.0.0.1 on its own SQLite database with a partnership (its agencies listed) and three
+audits in it:
 "Neglect in under-fives" at the leads' confirmations (police, csc, icb), "Exploitation of teenagers" in
 its agency audit (health, school) and "Domestic abuse" just set up, waiting for its cases. axe-core is
 injected through the browser's own tooling, so each page's CSP stays on.
@@ -36,7 +37,7 @@ def site(tmp_path_factory):
     from audit_driver import AuditDriver
     from bpmn_audit import MIGRATIONS_DIR, create_app
     from bpmn_audit.models import db
-    from bpmn_audit.services import deployments, identity
+    from bpmn_audit.services import agencies, deployments, identity
 
     folder = tmp_path_factory.mktemp("site")
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'site.sqlite3'}",
@@ -50,6 +51,7 @@ def site(tmp_path_factory):
             "nominator": identity.create_user("nominator", "Nominator", ["nominating_partner"], agency="csc",
                                               password=PASSWORD)}
         for agency in AGENCIES:
+            agencies.add_agency(people["bu"], {"code": agency, "name": f"The {agency} agency"})
             people[f"lead.{agency}"] = identity.create_user(f"lead.{agency}", f"{agency} lead", ["agency_lead"],
                                                             agency=agency, password=PASSWORD)
             people[f"practitioner.{agency}"] = identity.create_user(

@@ -12,7 +12,7 @@ import pytest
 import time_machine
 
 from audit_driver import AuditDriver
-from bpmn_audit.services import api_tokens, cases, identity
+from bpmn_audit.services import agencies, api_tokens, cases, identity
 from conftest import LAUNCH
 
 PASSWORD = "correct horse battery staple"
@@ -43,6 +43,12 @@ TABLE = {
                                          {"anonymous": 302, "lead.police": 404, "lead.health": 404, "bu": 404}),
     "concern_pages.raise_concern": ("GET", "/audits/{audit}/concerns/new", None,
                                     {"anonymous": 302, "lead.police": 200, "lead.health": 404, "bu": 200}),
+    "agency_pages.agency_list": ("GET", "/agencies", None,
+                                 {"anonymous": 302, "lead.police": 404, "lead.health": 404, "bu": 200}),
+    "agency_pages.update": ("POST", "/agencies/{agency}", None,
+                            {"anonymous": 302, "lead.police": 404, "lead.health": 404, "bu": 302}),
+    "api.list_agencies": ("GET", "/api/v1/agencies", None,
+                          {"anonymous": 401, "lead.police": 200, "lead.health": 200, "bu": 200}),
     "audit_pages.audit_list": ("GET", "/audits", None, {"anonymous": 302, "lead.police": 200, "lead.health": 200,
                                                         "bu": 200}),
     "audit_pages.audit": ("GET", "/audits/{audit}", None,
@@ -99,7 +105,8 @@ def world(app, people, deployed):
     api_tokens.issue_token(people["lead.csc"], "theirs")
     return {"csc_task": next(t.id for t in audit.open_tasks("confirm_audit_lead") if t.agency == "csc"),
             "audit": audit.instance_id, "token": api_tokens.list_tokens(people["lead.csc"])[0].id,
-            "case": cases.list_cases(audit.instance_id, people["bu"])[0].id}
+            "case": cases.list_cases(audit.instance_id, people["bu"])[0].id,
+            "agency": agencies.add_agency(people["bu"], {"code": "youth", "name": "Youth Justice"}).id}
 
 
 def _username(role: str) -> str:

@@ -124,3 +124,17 @@ def test_the_audit_page_passes_axe(page, site):
     expect(page.get_by_role("heading", level=1)).to_have_text("Neglect in under-fives")
     assert page.get_by_role("heading", name="Deadlines").is_visible()
     _no_serious_violations(page)
+
+
+def test_the_business_unit_adds_an_agency_and_the_page_passes_axe(page, site):
+    _sign_in(page, site, "bu.officer")
+    page.get_by_role("link", name="Agencies").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("The partnership's agencies")
+    page.get_by_role("button", name="Add the agency").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Enter the agency's name")
+    _no_serious_violations(page)
+    page.get_by_label("Name", exact=True).fill("Youth Justice Service")
+    page.get_by_label("Code", exact=True).fill("yjs")
+    page.get_by_role("button", name="Add the agency").click()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("Added Youth Justice Service (yjs)")
+    _no_serious_violations(page)

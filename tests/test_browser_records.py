@@ -31,7 +31,7 @@ def test_the_nominating_partner_enters_a_child_and_completes_the_nomination(page
     expect(page.get_by_role("list", name="Cases entered")).to_contain_text("Child A")
     assert "Grace Hopper-Murray" not in page.content()
     page.get_by_label("Number of cases nominated").fill("1")
-    page.get_by_label("Agencies involved with these children").fill("health")
+    page.get_by_label("The health agency (health)").check()
     page.get_by_label("System the identifiers come from").fill("CSC record")
     page.get_by_role("button", name="Complete the task").click()
     expect(page.locator(".govuk-notification-banner")).to_contain_text("Done: Nominate the cases")

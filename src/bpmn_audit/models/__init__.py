@@ -1,5 +1,6 @@
 """SQLAlchemy tables. ``db`` is the Flask-SQLAlchemy extension every model hangs off."""
 
+from .agency import Agency
 from .agency_audit import AgencyReturn, CaseFinding
 from .api_token import ApiToken
 from .base import db
@@ -18,4 +19,4 @@ from .tracker import TrackerAction
 __all__ = ["db", "Deployment", "DeploymentFile", "ProcessSpec", "HistoryEvent", "Incident", "User", "ProcessInstance",
            "HumanTask", "TimerJob", "TrackerAction", "Case", "CaseAccess", "AuditRetention", "Concern", "Notification",
            "AgencyReturn", "CaseFinding", "TaskCandidate",
-           "ApiToken"]
+           "ApiToken", "Agency"]

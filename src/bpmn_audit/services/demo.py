@@ -1,12 +1,12 @@
 """A demo partnership in an empty database: its people, the shipped process, and two audits with work.
 
-Six agencies with their audit leads and practitioners, a Business Unit officer, a nominating partner, two
-chairs, two QiiP members, a process owner and an admin, all with one password made for this demo. One
-audit is just launched (its cases wait to be nominated); the other was launched weeks ago, so that it is
-now part-way through the agency audit: the agency reports were due within the last week, one agency is
-overdue, the Business Unit has yet to share the reports, and the immediate concern one agency raised is
-still open. That audit is driven by the
-simulation's people on a virtual clock up to now.
+The partnership's agencies listed; six of them with their audit leads and practitioners, a Business Unit
+officer, a nominating partner, two chairs, two QiiP members, a process owner and an admin, all with one
+password made for this demo. One audit is just launched (its cases wait to be nominated); the other was
+launched weeks ago, so that it is now part-way through the agency audit: the agency reports were due
+within the last week, one agency is overdue, the Business Unit has yet to share the reports, and the
+immediate concern one agency raised is still open. That audit is driven by the simulation's people on a
+virtual clock up to now.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from ..engine.calendar import LONDON, plan_deadlines
 from ..models import User, db
 from ..models.base import utcnow
-from . import deployments, identity, runtime, tasks
+from . import agencies, deployments, identity, runtime, tasks
 from .errors import Conflict
 from .simulation import SAMPLE_AGENCIES, Behaviour, create_people, drive
 
@@ -57,6 +57,8 @@ def seed(processes_dir: str | Path, now: datetime | None = None) -> DemoResult:
                                       ("process.owner", "Process owner", "process_owner"), ("admin", "Admin", "admin")]:
             people[username] = identity.create_user(username, name, [group], password=password,
                                                     email=f"{username}@partnership.example")
+        for code, name in SAMPLE_AGENCIES:  # the partnership lists all; each audit chooses some
+            agencies.add_agency(people["business_unit"], {"code": code, "name": name})
         in_progress = runtime.start_audit(people["business_unit"])
         late = AGENCIES[-1][0]
         held = frozenset({("submit_agency_report", late), ("respond_to_concern", None), ("share_reports", None)})

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
 
@@ -57,13 +58,14 @@ FindUser = Callable[[str], UserLike | None]
 
 
 def clean_form(fields: list[FormFieldView], raw: Mapping[str, Any], *, max_codes: int = MAX_CODES,
-               find_user: FindUser | None = None) -> dict[str, Any]:
+               find_user: FindUser | None = None, known_codes: list[str] | None = None) -> dict[str, Any]:
     """The typed values of ``raw`` for ``fields``; raises FormInvalid with a message per bad field.
 
     Keys not in the form are ignored, so a form cannot set other process variables. A field that
     is not sent at all (or sent as null) takes its ``defaultValue``; an unticked checkbox (not sent, or empty) is False.
     ``max_codes`` is the most codes a ``format=codes`` field may hold; ``find_user`` looks up the
-    username of a ``format=user`` field (without it, such a field is refused).
+    username of a ``format=user`` field (without it, such a field is refused); ``known_codes``, when it
+    holds any, are the only codes a ``format=codes`` field may name (the partnership's agencies).
     """
     values: dict[str, Any] = {}
     errors: dict[str, str] = {}
@@ -76,7 +78,7 @@ def clean_form(fields: list[FormFieldView], raw: Mapping[str, Any], *, max_codes
         if form_field.type == "boolean" and given in (None, ""):
             given = False
         try:
-            values[form_field.id] = _clean_one(form_field, given, max_codes, find_user)
+            values[form_field.id] = _clean_one(form_field, given, _Lookups(max_codes, find_user, known_codes))
         except _Invalid as error:
             errors[form_field.id] = str(error)
     if errors:
@@ -84,15 +86,24 @@ def clean_form(fields: list[FormFieldView], raw: Mapping[str, Any], *, max_codes
     return values
 
 
-def _clean_one(form_field: FormFieldView, given: Any, max_codes: int, find_user: FindUser | None) -> Any:
+@dataclass(frozen=True)
+class _Lookups:
+    """What checking a field may need besides its value."""
+
+    max_codes: int
+    find_user: FindUser | None
+    known_codes: list[str] | None
+
+
+def _clean_one(form_field: FormFieldView, given: Any, lookups: _Lookups) -> Any:
     """One field's typed value, None when blank; raises _Invalid with the message to show."""
-    value = None if given in (None, "") else _convert(form_field, given, max_codes, find_user)
+    value = None if given in (None, "") else _convert(form_field, given, lookups)
     if value is None and form_field.required:
         raise _Invalid(f"Enter {_lower_first(_name(form_field))}")
     return value
 
 
-def _convert(form_field: FormFieldView, value: Any, max_codes: int, find_user: FindUser | None) -> Any:
+def _convert(form_field: FormFieldView, value: Any, lookups: _Lookups) -> Any:
     """The typed value of one non-blank answer; raises _Invalid with the message to show."""
     kind = form_field.type
     if kind == "long":
@@ -104,9 +115,9 @@ def _convert(form_field: FormFieldView, value: Any, max_codes: int, find_user: F
     if kind == "enum":
         return _option(form_field, value)
     if form_field.properties.get("format") == "codes":
-        return _codes(form_field, value, max_codes)
+        return _codes(form_field, value, lookups.max_codes, lookups.known_codes)
     if form_field.properties.get("format") == "user":
-        return _username(form_field, value, find_user)
+        return _username(form_field, value, lookups.find_user)
     return _text(form_field, value)
 
 
@@ -190,7 +201,7 @@ def _text(form_field: FormFieldView, value: Any) -> str:
     return value
 
 
-def _codes(form_field: FormFieldView, value: Any, max_codes: int) -> str | None:
+def _codes(form_field: FormFieldView, value: Any, max_codes: int, known: list[str] | None) -> str | None:
     """Comma-separated agency codes, lower-cased and stripped, each at most once; None if there are none."""
     name = _name(form_field)
     if isinstance(value, list):  # the API's form: a JSON array of codes
@@ -213,6 +224,10 @@ def _codes(form_field: FormFieldView, value: Any, max_codes: int) -> str | None:
             times = codes.count(code)
             raise _Invalid(f"{code} is listed twice" if times == 2 else f"{code} is listed {times} times")
         seen.add(code)
+    unknown = [code for code in codes if known and code not in known]
+    if unknown:
+        raise _Invalid(f"{unknown[0]} is not one of the partnership's agencies: choose from "
+                       f"{', '.join(known[:MAX_CODES])}")
     return ", ".join(codes) or None
 
 
@@ -252,16 +267,18 @@ _TRIMMED = r"^\S([\s\S]*\S)?$"
 MAX_PEOPLE_LISTED = 500
 
 
-def json_schema(fields: list[FormFieldView], people_in: Callable[[str], list[str]] | None = None) -> dict[str, Any]:
+def json_schema(fields: list[FormFieldView], people_in: Callable[[str], list[str]] | None = None,
+                agency_codes: list[str] | None = None) -> dict[str, Any]:
     """The data completing a form takes, as a JSON Schema (draft 2020-12): the same rules as
     :func:`clean_form`, so data valid against it is accepted (keys outside it are ignored).
 
-    ``people_in(group)`` lists the usernames a ``format=user`` field of that group may name.
+    ``people_in(group)`` lists the usernames a ``format=user`` field of that group may name; ``agency_codes``
+    (when it holds any) the codes a ``format=codes`` field may.
     """
     properties: dict[str, Any] = {}
     required: list[str] = []
     for form_field in fields:
-        schema = _field_schema(form_field, people_in)
+        schema = _field_schema(form_field, people_in, agency_codes)
         schema["title"] = _name(form_field)
         if form_field.default not in (None, ""):
             schema["default"] = form_field.default
@@ -275,7 +292,8 @@ def json_schema(fields: list[FormFieldView], people_in: Callable[[str], list[str
             "properties": properties, "required": required}
 
 
-def _field_schema(form_field: FormFieldView, people_in: Callable[[str], list[str]] | None) -> dict[str, Any]:
+def _field_schema(form_field: FormFieldView, people_in: Callable[[str], list[str]] | None,
+                  agency_codes: list[str] | None) -> dict[str, Any]:
     kind = form_field.type
     if kind == "long":
         low, high, _ = _range(form_field, "min", "max", DEFAULT_MIN_LONG, DEFAULT_MAX_LONG)
@@ -290,8 +308,9 @@ def _field_schema(form_field: FormFieldView, people_in: Callable[[str], list[str
     shortest, longest, _ = _range(form_field, "minlength", "maxlength", None, MAX_TEXT)
     text: dict[str, Any] = {"type": "string", "maxLength": longest, "minLength": max(shortest or 0, 1)}
     if form_field.properties.get("format") == "codes":
-        return {"type": "array", "uniqueItems": True, "minItems": 1, "maxItems": MAX_CODES,
-                "items": {"type": "string", "pattern": f"^[a-z0-9_-]{{1,{MAX_CODE_LENGTH}}}$"}}
+        code = {"enum": agency_codes} if agency_codes else {
+            "type": "string", "pattern": f"^[a-z0-9_-]{{1,{MAX_CODE_LENGTH}}}$"}
+        return {"type": "array", "uniqueItems": True, "minItems": 1, "maxItems": MAX_CODES, "items": code}
     if form_field.properties.get("format") != "user":
         text["pattern"] = _TRIMMED  # the checks strip spaces first: a blank answer is no answer
     else:

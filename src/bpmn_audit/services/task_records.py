@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 from ..engine.script_functions import MAX_ACTION_PART, MAX_ACTIONS, REVIEW_TYPES
 from ..engine.task_forms import TaskForm
 from ..models import Case, HumanTask, User, db
-from . import agency_audits, cases, identity, tasks
+from . import agencies, agency_audits, cases, identity, tasks
 from .case_form import MAX_HOUSEHOLD, MAX_IDENTIFIER, MAX_LABEL, MAX_NAME, MAX_OTHER_IDS, clean_case
 from .errors import FormInvalid
 from .forms import json_schema
@@ -38,7 +38,7 @@ _SOME_TEXT = r"\S"  # blank answers are missing answers
 def schema(task: HumanTask, form: TaskForm, user: User) -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of the data completing ``task`` takes, its records included, as ``user``
     (who may see the task) would send it."""
-    base = json_schema(form.fields, identity.usernames_in)
+    base = json_schema(form.fields, identity.usernames_in, agencies.active_codes())
     if form.app_page == "nominate_cases":
         return _nomination_schema(task, base)
     if form.app_page == "submit_agency_report" and task.agency:

@@ -23,7 +23,7 @@ from ..models import HumanTask, TaskCandidate, User, db
 from ..models.base import utcnow
 from ..models.instance import RUNNING
 from ..models.task import COMPLETED, GROUP, OPEN, USER
-from . import task_hooks
+from . import agencies, task_hooks
 from .errors import PROCESS_KEY, Conflict, Forbidden, FormInvalid, NotFound
 from .forms import MAX_TEXT, clean_form
 from .identity import can_work_on, get_user, is_candidate
@@ -261,7 +261,8 @@ def _complete_once(task_id: int, user: User, form: dict[str, Any], settings: _Se
     audit = None if stored else load_audit(instance, settings.limits)  # a version deployed before forms were kept
     try:
         asked = TaskForm.from_json(stored) if stored else TaskForm.from_view(audit.user_task(task.engine_task_id))
-        values = clean_form(asked.fields, form, max_codes=settings.max_codes, find_user=_find_user)
+        values = clean_form(asked.fields, form, max_codes=settings.max_codes, find_user=_find_user,
+                            known_codes=agencies.active_codes())
         values.update(task_hooks.run(task, values, asked.guards, asked.providers))
         audit = audit or load_audit(instance, settings.limits)  # the workflow is loaded only to complete
         events = audit.complete(task.engine_task_id, values)

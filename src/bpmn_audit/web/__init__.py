@@ -3,8 +3,8 @@ errors into answers: JSON with a 4xx status under ``/api/`` (and for the health 
 elsewhere.
 
 Areas: ``auth`` (sign-in, sign-out), ``inbox``, ``task_pages`` (with the purpose-built parts of ``app_pages``,
-saved by ``case_pages`` and ``agency_audit_pages``), ``concern_pages``, ``audit_pages``, ``account`` (API
-tokens), ``api`` (the JSON API).
+saved by ``case_pages`` and ``agency_audit_pages``), ``concern_pages``, ``audit_pages``, ``agency_pages``
+(the partnership's agencies), ``account`` (API tokens), ``api`` (the JSON API).
 """
 
 from __future__ import annotations
@@ -73,7 +73,18 @@ def _task_count() -> int:
 
 def register(app: Flask) -> None:
     """Attach templates, security, blueprints and error handlers to the app."""
-    from . import account, agency_audit_pages, api, audit_pages, auth, case_pages, concern_pages, inbox, task_pages
+    from . import (
+        account,
+        agency_audit_pages,
+        agency_pages,
+        api,
+        audit_pages,
+        auth,
+        case_pages,
+        concern_pages,
+        inbox,
+        task_pages,
+    )
 
     app.jinja_loader = ChoiceLoader([FileSystemLoader(TEMPLATES), PrefixLoader({
         "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
@@ -85,7 +96,7 @@ def register(app: Flask) -> None:
     input_rules.init(app)
     security.csrf.exempt(api.bp)  # bearer tokens, no cookies: nothing for another site to forge
     for blueprint in (bp, auth.bp, inbox.bp, task_pages.bp, case_pages.bp, agency_audit_pages.bp, concern_pages.bp,
-                      audit_pages.bp, account.bp, api.bp):
+                      audit_pages.bp, agency_pages.bp, account.bp, api.bp):
         app.register_blueprint(blueprint)
     app.register_error_handler(ServiceError, _service_error)
     app.register_error_handler(EngineError, _engine_error)

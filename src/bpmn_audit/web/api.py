@@ -16,7 +16,7 @@ from werkzeug.exceptions import BadRequest, Unauthorized
 
 from ..models import HumanTask, ProcessInstance, User
 from ..models.base import utcnow
-from ..services import api_tokens, audits, cases, concerns, runtime, task_records, tasks
+from ..services import agencies, api_tokens, audits, cases, concerns, runtime, task_records, tasks
 from ..services.errors import FormInvalid
 from .openapi import document
 
@@ -58,6 +58,12 @@ def me() -> Any:
     user: User = g.user
     return jsonify(username=user.username, name=user.name, groups=list(user.groups or []), agency=user.agency,
                    email=user.email)
+
+
+@bp.get("/agencies")
+def list_agencies() -> Any:
+    """The partnership's active agencies: the codes an audit chooses from."""
+    return jsonify(agencies=[{"code": agency.code, "name": agency.name} for agency in agencies.list_agencies()])
 
 
 @bp.get("/tasks")

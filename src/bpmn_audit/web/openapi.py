@@ -68,6 +68,11 @@ def document() -> dict[str, Any]:
                                       "responses": {"200": _answer("The OpenAPI document", {"type": "object"})}}},
             "/me": {"get": {"summary": "Who the token belongs to", "responses": {
                 "200": _answer("You", {"$ref": "#/components/schemas/Me"}), **_errors(401)}}},
+            "/agencies": {"get": {"summary": "The partnership's active agencies: the codes an audit chooses from",
+                                  "responses": {"200": _answer("The agencies", {"type": "object", "properties": {
+                                      "agencies": {"type": "array", "items": {"type": "object", "properties": {
+                                          "code": {"type": "string"}, "name": {"type": "string"}}}}}}),
+                                      **_errors(401)}}},
             "/tasks": {"get": {
                 "summary": "My tasks: assigned to me or offered to my groups (for agency staff, my agency's)",
                 "parameters": [

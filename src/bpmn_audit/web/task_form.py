@@ -3,7 +3,8 @@
 Each field type maps to a field with a GOV.UK widget (MHCLG's ``build_question_form``): ``string`` to a
 text input (a textarea with the ``widget=textarea`` property), ``long`` to a numeric text input, ``boolean``
 to a checkbox, ``date`` to a text input with an ISO hint, ``enum`` to radios, a ``format=user`` field of a
-group to a select of that group's people. The form renders and carries the CSRF token; the values are
+group to a select of that group's people, a ``format=codes`` field to checkboxes of the partnership's agencies
+(a text input of codes while it lists none). The form renders and carries the CSRF token; the values are
 checked on the server by ``services.forms.clean_form`` when the task is completed, and its messages are
 put back on the fields.
 """
@@ -15,6 +16,7 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxesInput,
     GovCheckboxInput,
     GovRadioInput,
     GovSelect,
@@ -22,7 +24,16 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextArea,
     GovTextInput,
 )
-from wtforms import BooleanField, Field, RadioField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    BooleanField,
+    Field,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 
 from ..engine.views import FormFieldView
@@ -36,18 +47,36 @@ class TaskForm(FlaskForm):
 
 
 def build_form(fields: list[FormFieldView], people_in: Callable[[str], list[str]],
-               values: dict[str, Any] | None = None) -> TaskForm:
-    """A form of ``fields``, filled with ``values`` (a draft) when the request carries none."""
+               values: dict[str, Any] | None = None, agencies: list[tuple[str, str]] | None = None) -> TaskForm:
+    """A form of ``fields``, filled with ``values`` (a draft) when the request carries none; ``agencies``
+    (code, name) are the choices of a ``format=codes`` field."""
     class GeneratedTaskForm(TaskForm):
         """One task's form (a new class per request: WTForms reads its fields from the class)."""
 
     for form_field in fields:
-        setattr(GeneratedTaskForm, form_field.id, _field(form_field, people_in))
-    return GeneratedTaskForm(data=values or {f.id: f.default for f in fields if f.default not in (None, "")})
+        setattr(GeneratedTaskForm, form_field.id, _field(form_field, people_in, agencies or []))
+    data = values or {f.id: f.default for f in fields if f.default not in (None, "")}
+    for form_field in fields:  # codes kept as text ("police, csc") tick their boxes
+        if _ticks(form_field, agencies) and isinstance(data.get(form_field.id), str):
+            data = {**data, form_field.id: [code.strip() for code in data[form_field.id].split(",") if code.strip()]}
+    return GeneratedTaskForm(data=data)
 
 
-def _field(form_field: FormFieldView, people_in: Callable[[str], list[str]]) -> Field:
+def posted_values(fields: list[FormFieldView], formdata: Any, agencies: list[tuple[str, str]] | None) -> dict[str, str]:
+    """What the form sent for each field, as text: ticked agencies joined by commas."""
+    return {form_field.id: ", ".join(formdata.getlist(form_field.id)) if _ticks(form_field, agencies)
+            else formdata.get(form_field.id, "") for form_field in fields}
+
+
+def _ticks(form_field: FormFieldView, agencies: list[tuple[str, str]] | None) -> bool:
+    return bool(agencies) and form_field.properties.get("format") == "codes"
+
+
+def _field(form_field: FormFieldView, people_in: Callable[[str], list[str]], agencies: list[tuple[str, str]]) -> Field:
     label = form_field.label or form_field.id
+    if _ticks(form_field, agencies):
+        return SelectMultipleField(label, choices=[SelectChoice(code, f"{name} ({code})") for code, name in agencies],
+                                   widget=GovCheckboxesInput(), validate_choice=False)
     if form_field.type == "boolean":
         return BooleanField(label, widget=GovCheckboxInput())
     if form_field.type == "enum":
@@ -63,10 +92,12 @@ def _field(form_field: FormFieldView, people_in: Callable[[str], list[str]]) -> 
     return StringField(label, widget=GovTextInput())
 
 
-def hint_of(form_field: FormFieldView) -> str | None:
+def hint_of(form_field: FormFieldView, agencies: list[tuple[str, str]] | None = None) -> str | None:
     """What the page says under a field's label."""
     if form_field.type == "date":
         return "For example, 2027-03-31"
+    if _ticks(form_field, agencies):
+        return "Tick each one"
     if form_field.properties.get("format") == "codes":
         return "Agency codes separated by commas, for example police, csc"
     return form_field.properties.get("hint")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from markdown_it import MarkdownIt
@@ -13,12 +13,12 @@ from markupsafe import Markup
 
 from ..engine.task_forms import TaskForm
 from ..models import HumanTask
-from ..services import identity, task_records, tasks
+from ..services import agencies, identity, task_records, tasks
 from ..services.errors import PROCESS_KEY, FormInvalid, NotFound
 from . import app_pages
 from .record_forms import show_errors, show_row_errors
 from .security import requires
-from .task_form import build_form, hint_of
+from .task_form import build_form, hint_of, posted_values
 
 bp = Blueprint("task_pages", __name__)
 # CommonMark without raw HTML: a model's instructions cannot put markup or scripts on the page
@@ -38,10 +38,10 @@ def task(task_id: int) -> Any:
         return render_template("task.html", task=shown, form=None, fields=[], instructions=None, problem=None,
                                assignable=identity.candidates_for(shown))
     asked = tasks.form_of(shown)
-    form = build_form(asked.fields, identity.usernames_in, shown.draft)
+    form = build_form(asked.fields, identity.usernames_in, shown.draft, _agencies())
     problem, records = None, {}
     if form.validate_on_submit():  # the CSRF token; the values are checked by the service
-        raw = {form_field.id: request.form.get(form_field.id, "") for form_field in asked.fields}
+        raw = posted_values(asked.fields, request.form, _agencies())
         if form.save_draft.data:
             tasks.save_draft(task_id, current_user, raw | app_pages.draft(asked.app_page, request.form))
             flash("Your answers are saved as a draft. The task is not complete yet.")
@@ -64,15 +64,22 @@ def show(shown: HumanTask, asked: TaskForm, form: FlaskForm | None = None, probl
          **records: Any) -> Any:
     """The task's page: its instructions, its purpose-built part (``records`` fill it, such as a form with
     messages) and its generated form; 400 when something on it is wrong."""
-    form = form if form is not None else build_form(asked.fields, identity.usernames_in, shown.draft)
+    form = form if form is not None else build_form(asked.fields, identity.usernames_in, shown.draft, _agencies())
     instructions = Markup(_MARKDOWN.render(asked.documentation)) if asked.documentation else None
     purpose_built = app_pages.context(asked.app_page, shown, current_user, records)
-    fields = [(form[form_field.id], hint_of(form_field)) for form_field in asked.fields
+    fields = [(form[form_field.id], hint_of(form_field, _agencies())) for form_field in asked.fields
               if form_field.id not in purpose_built.get("replaced", ())]
     wrong = form.errors or problem or any(getattr(record, "errors", None) for record in records.values())
     assignable = identity.candidates_for(shown) if tasks.ASSIGNERS & set(current_user.groups or []) else None
     return render_template("task.html", task=shown, form=form, fields=fields, instructions=instructions,
                            problem=problem, assignable=assignable, **purpose_built), 400 if wrong else 200
+
+
+def _agencies() -> list[tuple[str, str]]:
+    """The partnership's active agencies (code, name), once per request."""
+    if "agency_choices" not in g:
+        g.agency_choices = [(agency.code, agency.name) for agency in agencies.list_agencies()]
+    return g.agency_choices
 
 
 @bp.post("/tasks/<int(max=2147483647):task_id>/claim")
