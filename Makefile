@@ -6,8 +6,9 @@ STAMP := $(VENV)/.installed
 NPM := $(shell command -v npm 2>/dev/null)
 # Front-end assets come from the npm registry; without npm the tests that need them skip.
 NODE_STAMP := $(if $(NPM),node_modules/.installed,)
-# The pages' stylesheet, compiled from assets/ with npm's sass (GOV.UK Frontend's Sass, a system font).
-STATIC_CSS := $(if $(NPM),src/bpmn_audit/static/app.css,)
+# The pages' stylesheet, compiled from assets/ with npm's sass (GOV.UK Frontend's Sass, a system font), and
+# the audit page's diagram: npm's bpmn-js viewer with its stylesheets, and assets/audit-diagram.js.
+STATIC := $(if $(NPM),src/bpmn_audit/static/app.css src/bpmn_audit/static/diagram/.copied,)
 
 .PHONY: install run test lint simulate demo bench clean
 # The demo's database and case key live in instance/ (ignored by git); the key is made once and kept,
@@ -29,7 +30,13 @@ src/bpmn_audit/static/app.css: assets/app.scss node_modules/.installed
 	mkdir -p src/bpmn_audit/static
 	node_modules/.bin/sass --pkg-importer=node --no-source-map --style=compressed --quiet-deps assets/app.scss $@
 
-install: $(STAMP) $(NODE_STAMP) $(STATIC_CSS)  ## create .venv (and node_modules) and install the project with its test tools
+src/bpmn_audit/static/diagram/.copied: assets/audit-diagram.js node_modules/.installed
+	mkdir -p src/bpmn_audit/static/diagram
+	cp node_modules/bpmn-js/dist/bpmn-navigated-viewer.production.min.js node_modules/bpmn-js/dist/assets/diagram-js.css \
+		node_modules/bpmn-js/dist/assets/bpmn-js.css assets/audit-diagram.js src/bpmn_audit/static/diagram/
+	touch $@
+
+install: $(STAMP) $(NODE_STAMP) $(STATIC)  ## create .venv (and node_modules) and install the project with its test tools
 
 run: demo  ## the app on http://127.0.0.1:5000 with the demo partnership (made afresh) and the timer sweep
 	$(DEMO_ENV) $(BIN)/bpmn-audit serve
@@ -37,7 +44,7 @@ run: demo  ## the app on http://127.0.0.1:5000 with the demo partnership (made a
 simulate: $(STAMP)  ## run one whole audit on a virtual clock and print its timeline
 	$(BIN)/bpmn-audit simulate --agencies 6 --cases 5
 
-demo: $(STAMP) $(STATIC_CSS)  ## a demo partnership (people in every role, two audits with work) in instance/demo.sqlite3, made afresh
+demo: $(STAMP) $(STATIC)  ## a demo partnership (people in every role, two audits with work) in instance/demo.sqlite3, made afresh
 	mkdir -p instance
 	test -s instance/demo-case.key || (umask 077 && $(BIN)/python -c \
 		"from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())" > instance/demo-case.key)
@@ -45,7 +52,7 @@ demo: $(STAMP) $(STATIC_CSS)  ## a demo partnership (people in every role, two a
 	$(DEMO_ENV) $(BIN)/bpmn-audit init-db
 	$(DEMO_ENV) $(BIN)/bpmn-audit demo
 
-test: $(STAMP) $(NODE_STAMP) $(STATIC_CSS)  ## run every test, on as many processes as there are cores
+test: $(STAMP) $(NODE_STAMP) $(STATIC)  ## run every test, on as many processes as there are cores
 	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
 
 bench: $(STAMP)  ## print the benchmarks' ratios, each measured in one run: the budgets' cost, the inbox at scale, an API completion against the engine floor

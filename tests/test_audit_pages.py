@@ -64,3 +64,18 @@ def test_an_agency_taking_no_part_gets_404_and_an_empty_list(app, audit):
     client = _signed_in(app, "lead.health")
     assert client.get(f"/audits/{audit.instance_id}").status_code == 404
     assert "You take part in no audits yet" in client.get("/audits").get_data(as_text=True)
+
+
+def test_the_diagram_marks_the_steps_done_and_under_way(app, audit):
+    answer = _signed_in(app, "lead.police").get(f"/audits/{audit.instance_id}/diagram.json")
+    assert answer.status_code == 200
+    drawn = answer.json
+    assert 'id="multi_agency_audit"' in drawn["xml"] and "<bpmndi:BPMNDiagram" in drawn["xml"]
+    states = drawn["states"]
+    assert states["set_up_audit"] == states["nominate_cases"] == states["confirm_audit_lead"] == "completed"
+    assert states["brief_audit_leads"] == "active"  # open now
+    assert states["notice_period_ends"] == "active"  # the timer waiting for the notice to end
+    assert "share_reports" not in states  # not reached
+    page = _signed_in(app, "lead.police").get(f"/audits/{audit.instance_id}").get_data(as_text=True)
+    assert f'data-src="/audits/{audit.instance_id}/diagram.json"' in page and "The diagram needs JavaScript" in page
+    assert _signed_in(app, "lead.health").get(f"/audits/{audit.instance_id}/diagram.json").status_code == 404

@@ -49,6 +49,8 @@ TABLE = {
                             {"anonymous": 302, "lead.police": 404, "lead.health": 404, "bu": 302}),
     "api.list_agencies": ("GET", "/api/v1/agencies", None,
                           {"anonymous": 401, "lead.police": 200, "lead.health": 200, "bu": 200}),
+    "audit_pages.diagram": ("GET", "/audits/{audit}/diagram.json", None,
+                            {"anonymous": 302, "lead.police": 200, "lead.health": 404, "bu": 200}),
     "audit_pages.audit_list": ("GET", "/audits", None, {"anonymous": 302, "lead.police": 200, "lead.health": 200,
                                                         "bu": 200}),
     "audit_pages.audit": ("GET", "/audits/{audit}", None,

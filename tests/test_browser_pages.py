@@ -117,12 +117,19 @@ def test_the_task_page_passes_axe(page, site):
     _no_serious_violations(page)
 
 
-def test_the_audit_page_passes_axe(page, site):
+def test_the_audit_page_draws_its_diagram_and_passes_axe(page, site):
+    console = []
+    page.on("console", lambda message: console.append(message.text))
     _sign_in(page, site, "bu.officer")
     page.get_by_role("link", name="Audits").click()
     page.get_by_role("link", name="Neglect in under-fives").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Neglect in under-fives")
     assert page.get_by_role("heading", name="Deadlines").is_visible()
+    expect(page.locator("#diagram[data-ready=true]")).to_be_visible()  # drawn by bpmn-js, CSP on
+    expect(page.locator('.djs-element.app-completed[data-element-id="set_up_audit"]')).to_have_count(1)
+    # the leads confirm inside a collapsed subprocess: it is marked on the main diagram
+    expect(page.locator('.djs-element.app-active[data-element-id="lead_confirmation"]')).to_have_count(1)
+    assert not [text for text in console if "Content Security Policy" in text], console
     _no_serious_violations(page)
 
 

@@ -110,6 +110,23 @@ class RunningAudit:
         last = self.workflow.last_task
         return dict(last.data) if last is not None else {}
 
+    def element_states(self) -> dict[str, str]:
+        """bpmn id -> ``active`` (ready, waiting or started) or ``completed``, for each element that has run
+        (subprocesses included; an element both done and running again, as in a loop, is ``active``)."""
+        states: dict[str, str] = {}
+        with limits_in_force(self.limits):
+            for workflow in [self.workflow, *self.workflow.subprocesses.values()]:
+                for task in workflow.get_tasks(state=TaskState.FINISHED_MASK | TaskState.READY | TaskState.WAITING
+                                               | TaskState.STARTED):
+                    bpmn_id = getattr(task.task_spec, "bpmn_id", None)
+                    if not bpmn_id:
+                        continue
+                    if task.state & (TaskState.READY | TaskState.WAITING | TaskState.STARTED):
+                        states[bpmn_id] = "active"
+                    elif task.state == TaskState.COMPLETED:
+                        states.setdefault(bpmn_id, "completed")
+        return states
+
     # -- user tasks ------------------------------------------------------------------------------------------
     def user_tasks(self) -> list[UserTaskView]:
         """Every ready user task, in a stable order."""

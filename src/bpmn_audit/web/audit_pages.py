@@ -1,16 +1,17 @@
 """The audits a person may see, and one audit's page: phase, deadlines on a timeline with today marked,
 each agency's progress, the people taking part, its cases by pseudonym (with a link to a child's details for
-those allowed), its immediate concerns (for those who may raise them), and its history."""
+those allowed), its immediate concerns (for those who may raise them), its history, and its diagram (drawn by
+the bpmn-js viewer from ``diagram.json``, steps marked completed or active)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, render_template
+from flask import Blueprint, jsonify, render_template
 from flask_login import current_user
 
 from ..models.base import utcnow
-from ..services import audits, cases, concerns, tasks
+from ..services import audits, cases, concerns, diagrams, tasks
 from .paging import requested_page
 from .security import requires
 
@@ -41,3 +42,11 @@ def audit(audit_id: int) -> Any:
                            concerns=concerns.list_concerns(audit_id, current_user) if raising else None,
                            history=audits.history(current_user, audit_id),
                            assigner=bool(tasks.ASSIGNERS & set(current_user.groups or [])))
+
+
+@bp.get("/<int(max=2147483647):audit_id>/diagram.json")
+@requires()
+def diagram(audit_id: int) -> Any:
+    """The audit's model and each element's state, for the page's diagram viewer."""
+    drawn = diagrams.diagram(current_user, audit_id)
+    return jsonify(xml=drawn.xml, states=drawn.states)
