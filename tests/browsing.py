@@ -49,7 +49,9 @@ def site(tmp_path_factory):
             "bu": identity.create_user("bu.officer", "Business Unit officer", ["business_unit"], password=PASSWORD),
             "chair": identity.create_user("chair", "Chair", ["chair"], password=PASSWORD),
             "nominator": identity.create_user("nominator", "Nominator", ["nominating_partner"], agency="csc",
-                                              password=PASSWORD)}
+                                              password=PASSWORD),
+            "owner": identity.create_user("process.owner", "Process owner", ["process_owner"], password=PASSWORD),
+            "admin": identity.create_user("admin", "Admin", ["admin"], password=PASSWORD)}
         for agency in AGENCIES:
             agencies.add_agency(people["bu"], {"code": agency, "name": f"The {agency} agency"})
             people[f"lead.{agency}"] = identity.create_user(f"lead.{agency}", f"{agency} lead", ["agency_lead"],

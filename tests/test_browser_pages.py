@@ -145,3 +145,24 @@ def test_the_business_unit_adds_an_agency_and_the_page_passes_axe(page, site):
     page.get_by_role("button", name="Add the agency").click()
     expect(page.locator(".govuk-notification-banner")).to_contain_text("Added Youth Justice Service (yjs)")
     _no_serious_violations(page)
+
+
+def test_the_process_owner_and_the_admin_reach_their_pages(browser, page, site):
+    _sign_in(page, site, "process.owner")
+    page.get_by_role("link", name="Processes").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Processes")
+    expect(page.get_by_role("link", name="multi_agency_audit.bpmn").first).to_be_visible()
+    _no_serious_violations(page)
+    admin = browser.new_context()
+    admin.add_init_script(path=str(AXE))
+    operator = admin.new_page()
+    try:
+        _sign_in(operator, site, "admin")
+        operator.get_by_role("link", name="Operations").click()
+        expect(operator.get_by_role("heading", level=1)).to_have_text("Operations")
+        expect(operator.get_by_role("link", name="Neglect in under-fives")).to_be_visible()
+        _no_serious_violations(operator)
+        operator.get_by_role("link", name="Incident").click()
+        expect(operator.locator("main")).to_contain_text("No audits here")
+    finally:
+        admin.close()

@@ -5,13 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..engine.limits import EngineLimits
 from ..engine.serializer import LIBRARY_VERSION, SERIALIZER_VERSION, dump_spec
 from ..engine.task_forms import catalogue
 from ..engine.validation import validate_models
-from ..models import Deployment, DeploymentFile, ProcessSpec, db
+from ..models import Deployment, DeploymentFile, ProcessInstance, ProcessSpec, db
+from ..models.instance import RUNNING
 from .errors import NotFound
 from .identity import GROUPS
 from .transaction import transaction
@@ -70,3 +71,18 @@ def latest_deployment(process_key: str, required: bool = True) -> Deployment | N
 def list_deployments() -> list[Deployment]:
     """Every deployment, newest first."""
     return list(db.session.scalars(select(Deployment).order_by(Deployment.deployed_at.desc(), Deployment.id.desc())))
+
+
+def running_counts() -> dict[int, int]:
+    """Deployment id -> how many audits run on that version."""
+    rows = db.session.execute(select(ProcessInstance.deployment_id, func.count()).where(
+        ProcessInstance.status == RUNNING).group_by(ProcessInstance.deployment_id))
+    return {deployment_id: count for deployment_id, count in rows}
+
+
+def get_file(deployment_id: int, file_id: int) -> DeploymentFile:
+    """One file of a deployment (a .bpmn or .dmn, as deployed); raises NotFound."""
+    found = db.session.get(DeploymentFile, file_id)
+    if found is None or found.deployment_id != deployment_id:
+        raise NotFound(f"there is no file {file_id} in deployment {deployment_id}")
+    return found

@@ -4,7 +4,8 @@ elsewhere.
 
 Areas: ``auth`` (sign-in, sign-out), ``inbox``, ``task_pages`` (with the purpose-built parts of ``app_pages``,
 saved by ``case_pages`` and ``agency_audit_pages``), ``concern_pages``, ``audit_pages``, ``agency_pages``
-(the partnership's agencies), ``account`` (API tokens), ``api`` (the JSON API).
+(the partnership's agencies), ``process_pages`` (the process owner's and the admin's), ``account`` (API
+tokens), ``api`` (the JSON API).
 """
 
 from __future__ import annotations
@@ -83,6 +84,7 @@ def register(app: Flask) -> None:
         case_pages,
         concern_pages,
         inbox,
+        process_pages,
         task_pages,
     )
 
@@ -96,7 +98,7 @@ def register(app: Flask) -> None:
     input_rules.init(app)
     security.csrf.exempt(api.bp)  # bearer tokens, no cookies: nothing for another site to forge
     for blueprint in (bp, auth.bp, inbox.bp, task_pages.bp, case_pages.bp, agency_audit_pages.bp, concern_pages.bp,
-                      audit_pages.bp, agency_pages.bp, account.bp, api.bp):
+                      audit_pages.bp, agency_pages.bp, process_pages.bp, account.bp, api.bp):
         app.register_blueprint(blueprint)
     app.register_error_handler(ServiceError, _service_error)
     app.register_error_handler(EngineError, _engine_error)
