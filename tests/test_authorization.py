@@ -57,6 +57,10 @@ TABLE = {
                                {"anonymous": 302, "lead.police": 404, "lead.health": 404, "bu": 404}),
     "process_pages.operations": ("GET", "/operations", None,
                                  {"anonymous": 302, "lead.police": 404, "lead.health": 404, "bu": 404}),
+    "audit_pages.report": ("GET", "/audits/{audit}/reports/csc", None,  # not shared yet: csc's own and the BU
+                           {"anonymous": 302, "lead.police": 404, "lead.health": 404, "bu": 200}),
+    "api.show_report": ("GET", "/api/v1/audits/{audit}/reports/csc", None,
+                        {"anonymous": 401, "lead.police": 404, "lead.health": 404, "bu": 200}),
     "audit_pages.audit_list": ("GET", "/audits", None, {"anonymous": 302, "lead.police": 200, "lead.health": 200,
                                                         "bu": 200}),
     "audit_pages.audit": ("GET", "/audits/{audit}", None,

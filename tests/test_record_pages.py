@@ -13,7 +13,7 @@ from werkzeug.security import generate_password_hash
 
 from audit_driver import AuditDriver
 from bpmn_audit.models import Case, CaseAccess, CaseFinding, HumanTask, ProcessInstance, TrackerAction, db
-from bpmn_audit.services import cases
+from bpmn_audit.services import api_tokens, cases, identity
 from conftest import LAUNCH
 
 PASSWORD = "correct horse battery staple"
@@ -271,3 +271,27 @@ def test_the_action_tracker_rows_are_checked_kept_in_a_draft_and_placed_on_the_t
     assert [(a.action, a.review_type, a.owner_agency, a.owner_person) for a in placed] == [
         ("Roll out the neglect toolkit", "MACFA", "csc", None),
         ("Audit chronologies", "LCSPR", "icb", "Head of ICB safeguarding")]
+
+
+def test_another_agency_s_report_is_read_only_once_the_business_unit_has_shared_them(deployed, people, sign_in,
+                                                                                      clock):
+    audit = AuditDriver(people)
+    audit.through_notice(clock)
+    audit.complete("submit_agency_report")
+    url = f"/audits/{audit.instance_id}/reports/csc"
+    lead, practitioner = sign_in("lead.police"), sign_in("practitioner.police")
+    assert lead.get(url).status_code == practitioner.get(url).status_code == 404
+    assert "The csc report" not in lead.get(f"/audits/{audit.instance_id}").get_data(as_text=True)
+    assert sign_in("lead.csc").get(url).status_code == 200  # their own
+    token = {"Authorization": f"Bearer {api_tokens.issue_token(people['lead.police'], 't')}"}
+    assert lead.get(f"/api/v1{url}", headers=token).status_code == 404
+
+    audit.complete("share_reports")
+    page = lead.get(url)
+    assert page.status_code == 200 and "Grading" in page.get_data(as_text=True)
+    assert "The csc report" in lead.get(f"/audits/{audit.instance_id}").get_data(as_text=True)
+    assert practitioner.get(url).status_code == 200
+    shown = lead.get(f"/api/v1{url}", headers=token).json
+    assert shown["agency"] == "csc" and len(shown["findings"]) == 4 and shown["missing"] == []
+    identity.create_user("lead.health", "Health lead", ["agency_lead"], agency="health", password=PASSWORD)
+    assert sign_in("lead.health").get(url).status_code == 404  # health takes no part

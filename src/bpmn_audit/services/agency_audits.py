@@ -7,7 +7,9 @@ data; the agency's report task completes once they are whole (the ``agency_audit
 and hands the process only the nominated practitioner's username (the ``agency_return`` provider).
 
 Who may write an agency's audit: that agency's audit leads, while the audit runs and the agency takes
-part. Who may read it: they, the Business Unit and the audit's chair.
+part. Who may read it: they, the Business Unit and the audit's chair; and, once the Business Unit has
+shared the reports (its ``share_reports`` task is done), the leads and practitioners of every agency
+taking part. Before then another agency's report is a NotFound.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from sqlalchemy import select
 
 from ..models import AgencyReturn, Case, CaseFinding, HumanTask, ProcessInstance, User, db
 from ..models.instance import RUNNING
+from ..models.task import COMPLETED
 from .cases import participation
 from .errors import PROCESS_KEY, Conflict, FormInvalid, NotFound
 from .transaction import transaction
@@ -32,6 +35,8 @@ FINDING_TEXTS = {"involvement_summary": "the summary of involvement", "worked_we
 RETURN_TEXTS = {"summary": "the agency summary", "senior_name": "the senior manager's name",
                 "senior_role": "the senior manager's role"}
 MAX_TEXT, MAX_NAME = 20_000, 200
+#: the model's task in which the Business Unit shares the agency reports with the audit's people
+SHARE_TASK = "share_reports"
 YES, NO = {"yes", "true", "on", "1"}, {"no", "false", "0", "no_involvement"}
 
 
@@ -53,11 +58,28 @@ def may_write(user: User, audit_id: int, agency: str) -> bool:
 
 
 def may_read(user: User, audit_id: int, agency: str) -> bool:
-    """True if ``user`` may read the agency's audit: its leads, the Business Unit, the audit's chair."""
+    """True if ``user`` may read the agency's audit (see the module docstring)."""
     if not user.active:
         return False
-    return may_write(user, audit_id, agency) or "business_unit" in (user.groups or []) \
-        or participation(user, audit_id).chairs
+    groups = set(user.groups or [])
+    if may_write(user, audit_id, agency) or "business_unit" in groups:
+        return True
+    taking_part = participation(user, audit_id)
+    return taking_part.chairs or bool(
+        groups & {"agency_lead", "practitioner"} and taking_part.agency_takes_part and shared(audit_id))
+
+
+def shared(audit_id: int) -> bool:
+    """True once the Business Unit has shared the audit's reports."""
+    return bool(db.session.scalar(select(select(HumanTask.id).where(
+        HumanTask.instance_id == audit_id, HumanTask.bpmn_id == SHARE_TASK, HumanTask.status == COMPLETED).exists())))
+
+
+def agencies_of(audit_id: int, user: User) -> list[str]:
+    """The agencies taking part in the audit whose reports ``user`` may read."""
+    codes = db.session.scalars(select(HumanTask.agency).where(HumanTask.instance_id == audit_id,
+                                                              HumanTask.agency.is_not(None)).distinct())
+    return sorted(code for code in codes if may_read(user, audit_id, code))
 
 
 def save_finding(audit_id: int, agency: str, case_id: int, user: User, form: Mapping[str, Any]) -> AgencyAudit:

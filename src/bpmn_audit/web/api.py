@@ -16,7 +16,7 @@ from werkzeug.exceptions import BadRequest, Unauthorized
 
 from ..models import HumanTask, ProcessInstance, User
 from ..models.base import utcnow
-from ..services import agencies, api_tokens, audits, cases, concerns, runtime, task_records, tasks
+from ..services import agencies, agency_audits, api_tokens, audits, cases, concerns, runtime, task_records, tasks
 from ..services.errors import FormInvalid
 from .openapi import document
 
@@ -153,6 +153,17 @@ def list_cases(audit_id: int) -> Any:
     found = cases.list_cases(audit_id, g.user)
     return jsonify(cases=[{"id": case.id, "pseudonym": case.pseudonym, "nominated_by": case.nominated_by,
                            "nominated_at": _iso(case.nominated_at)} for case in found])
+
+
+@bp.get("/audits/<int(max=2147483647):audit_id>/reports/<string(maxlength=100):agency>")
+def show_report(audit_id: int, agency: str) -> Any:
+    """One agency's report: each case's finding and the return (404 before it is shared, for other agencies)."""
+    audits.get_audit(g.user, audit_id)
+    shown = agency_audits.agency_audit(audit_id, agency, g.user)
+    return jsonify(agency=shown.agency, audit_id=shown.audit_id, missing=shown.missing,
+                   findings=[{"case_id": case_id, "pseudonym": pseudonym, **(finding or {})}
+                             for case_id, pseudonym, finding in shown.cases],
+                   agency_return=shown.agency_return)
 
 
 @bp.get("/audits/<int(max=2147483647):audit_id>/concerns")

@@ -11,7 +11,7 @@ from flask import Blueprint, jsonify, render_template
 from flask_login import current_user
 
 from ..models.base import utcnow
-from ..services import audits, cases, concerns, diagrams, tasks
+from ..services import agency_audits, audits, cases, concerns, diagrams, tasks
 from .paging import requested_page
 from .security import requires
 
@@ -39,6 +39,7 @@ def audit(audit_id: int) -> Any:
     raising = concerns.may_raise(current_user, audit_id) and shown.instance.process_key != concerns.CONCERN_PROCESS
     return render_template("audit.html", audit=shown, now=now, cases=listed,
                            identities=cases.may_read_identities(current_user, audit_id),
+                           reports=agency_audits.agencies_of(audit_id, current_user),
                            concerns=concerns.list_concerns(audit_id, current_user) if raising else None,
                            history=audits.history(current_user, audit_id),
                            assigner=bool(tasks.ASSIGNERS & set(current_user.groups or [])))
@@ -50,3 +51,13 @@ def diagram(audit_id: int) -> Any:
     """The audit's model and each element's state, for the page's diagram viewer."""
     drawn = diagrams.diagram(current_user, audit_id)
     return jsonify(xml=drawn.xml, states=drawn.states)
+
+
+@bp.get("/<int(max=2147483647):audit_id>/reports/<string(maxlength=100):agency>")
+@requires()
+def report(audit_id: int, agency: str) -> Any:
+    """One agency's report: its finding on each case and its return (404 for those who may not read it yet)."""
+    audits.get_audit(current_user, audit_id)
+    shown = agency_audits.agency_audit(audit_id, agency, current_user)
+    return render_template("report.html", report=shown, audit=audits.get_audit(current_user, audit_id),
+                           gradings=agency_audits.GRADINGS, texts=agency_audits.FINDING_TEXTS)

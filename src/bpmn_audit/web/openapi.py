@@ -134,6 +134,16 @@ def document() -> dict[str, Any]:
                         "nominated_by": {"type": "string"},
                         "nominated_at": {"type": "string", "format": "date-time"}}}}}}),
                     **_errors(401, 404)}}},
+            "/audits/{audit_id}/reports/{agency}": {"get": {
+                "summary": "One agency's report: its finding on each case and its return. Other agencies read it "
+                           "once the Business Unit has shared the reports",
+                "parameters": [{"$ref": "#/components/parameters/AuditId"},
+                               {"name": "agency", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "responses": {"200": _answer("The report", {"type": "object", "properties": {
+                    "agency": {"type": "string"}, "audit_id": {"type": "integer"},
+                    "missing": {"type": "array", "items": {"type": "string"}},
+                    "findings": {"type": "array", "items": {"type": "object"}},
+                    "agency_return": {"type": ["object", "null"]}}}), **_errors(401, 404)}}},
             "/audits/{audit_id}/concerns": {
                 "get": {"summary": "The audit's immediate concerns, newest first",
                         "parameters": [{"$ref": "#/components/parameters/AuditId"}],
