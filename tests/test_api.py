@@ -216,7 +216,7 @@ def test_the_openapi_document_is_valid_and_covers_every_api_route(client, app):
     routed = set()
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith("/api/v1/"):
-            path = re.sub(r"<int(\([^)]*\))?:(\w+)>", r"{\2}", rule.rule.removeprefix("/api/v1"))
+            path = re.sub(r"<(?:int|string)(\([^)]*\))?:(\w+)>", r"{\2}", rule.rule.removeprefix("/api/v1"))
             routed |= {(path, method.lower()) for method in rule.methods - {"HEAD", "OPTIONS"}}
     assert routed == described
 
