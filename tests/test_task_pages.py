@@ -9,7 +9,7 @@ import time_machine
 
 from audit_driver import AuditDriver
 from bpmn_audit.models import HumanTask, ProcessInstance, db
-from bpmn_audit.services import identity
+from bpmn_audit.services import cases, identity
 from conftest import LAUNCH
 
 PASSWORD = "correct horse battery staple"
@@ -184,3 +184,52 @@ def test_the_business_unit_cannot_complete_an_agency_s_task_from_its_page(app, l
     assert answer.status_code == 404
     db.session.expire_all()
     assert db.session.get(HumanTask, task.id).status == "open"
+
+
+EXTRA_FIELDS = """<camunda:formField id="lead_phone" label="Audit lead's phone" type="string"/>
+            <camunda:formField id="procedure" label="Procedure version" type="string" defaultValue="2021">
+              <camunda:validation><camunda:constraint name="readonly"/></camunda:validation>
+            </camunda:formField>
+            <camunda:formField id="first_case" label="Case your lead starts with" type="string">
+              <camunda:properties>
+                <camunda:property id="format" value="case"/>
+                <camunda:property id="hint" value="Any case will do.&#10;Your lead reads them all in the end."/>
+              </camunda:properties>
+            </camunda:formField>"""
+
+
+def test_read_only_fields_multi_line_hints_and_a_case_of_this_audit(app, client, people, deployed):
+    from bpmn_audit.services import deployments
+    from conftest import PROCESSES
+
+    model = (PROCESSES / "multi_agency_audit.bpmn").read_text().replace(
+        '<camunda:formField id="lead_phone" label="Audit lead\'s phone" type="string"/>', EXTRA_FIELDS)
+    deployments.deploy([("multi_agency_audit.bpmn", model.encode()),
+                        ("audit_durations.dmn", (PROCESSES / "audit_durations.dmn").read_bytes())], "tests")
+    from werkzeug.security import generate_password_hash
+
+    people["lead.police"].password_hash = generate_password_hash(PASSWORD)
+    db.session.commit()
+    with time_machine.travel(LAUNCH, tick=False):
+        audit = AuditDriver(people)
+        audit.complete("nominate_cases")
+        page = client.get("/sign-in").get_data(as_text=True)
+        client.post("/sign-in", data={"username": "lead.police", "password": PASSWORD, "csrf_token": _token(page)})
+        task = _police_task(audit)
+        html = client.get(f"/tasks/{task.id}").get_data(as_text=True)
+        assert re.search(r'<input[^>]*name="procedure"[^>]*value="2021"[^>]*readonly|'
+                         r'<input[^>]*readonly[^>]*name="procedure"', html), html
+        assert "Any case will do.<br>Your lead reads them all in the end." in html
+        assert '<option value="' in html and ">Child A</option>" in html
+        first = cases.list_cases(audit.instance_id, people["bu"])[0]
+        wrong = client.post(f"/tasks/{task.id}", data={"csrf_token": _token(html), "lead_name": "Sam",
+                                                       "lead_email": "sam@police.example", "first_case": "999999",
+                                                       "complete": "y"})
+        assert wrong.status_code == 400 and "Choose one of the audit&#39;s cases" in wrong.get_data(as_text=True)
+        done = client.post(f"/tasks/{task.id}", data={"csrf_token": _token(html), "lead_name": "Sam",
+                                                      "lead_email": "sam@police.example", "procedure": "1999",
+                                                      "first_case": str(first.id), "complete": "y"})
+        assert done.status_code == 302
+        db.session.expire_all()
+        kept = db.session.get(HumanTask, task.id).form_data
+        assert kept["procedure"] == "2021" and kept["first_case"] == first.id  # the read-only value stands

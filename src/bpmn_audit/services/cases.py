@@ -172,6 +172,13 @@ def list_cases(instance_id: int, user: User) -> list[CaseSummary]:
     return [_summary(row) for row in rows]
 
 
+def pseudonyms_of(instance_id: int) -> list[tuple[int, str]]:
+    """(id, pseudonym) of the audit's cases in order of nomination, for those already allowed to work on one of
+    its tasks (what a ``format=case`` form field offers); nothing is decrypted or logged."""
+    return [(case_id, pseudonym) for case_id, pseudonym in db.session.execute(
+        select(Case.id, Case.pseudonym).where(Case.instance_id == instance_id).order_by(Case.position))]
+
+
 def refuse_until_nominated(task: HumanTask, values: Mapping[str, Any]) -> None:
     """The ``cases_nominated`` guard: the register holds the audit's cases, as many as the form says."""
     count = db.session.scalar(select(func.count()).select_from(Case).where(Case.instance_id == task.instance_id))

@@ -58,27 +58,31 @@ FindUser = Callable[[str], UserLike | None]
 
 
 def clean_form(fields: list[FormFieldView], raw: Mapping[str, Any], *, max_codes: int = MAX_CODES,
-               find_user: FindUser | None = None, known_codes: list[str] | None = None) -> dict[str, Any]:
+               find_user: FindUser | None = None, known_codes: list[str] | None = None,
+               case_ids: list[int] | None = None) -> dict[str, Any]:
     """The typed values of ``raw`` for ``fields``; raises FormInvalid with a message per bad field.
 
     Keys not in the form are ignored, so a form cannot set other process variables. A field that
     is not sent at all (or sent as null) takes its ``defaultValue``; an unticked checkbox (not sent, or empty) is False.
     ``max_codes`` is the most codes a ``format=codes`` field may hold; ``find_user`` looks up the
     username of a ``format=user`` field (without it, such a field is refused); ``known_codes``, when it
-    holds any, are the only codes a ``format=codes`` field may name (the partnership's agencies).
+    holds any, are the only codes a ``format=codes`` field may name (the partnership's agencies);
+    ``case_ids`` the cases of the task's audit, one of which a ``format=case`` field names (none: refused).
+    A read-only field (``<camunda:constraint name="readonly"/>``) keeps its default whatever is sent.
     """
     values: dict[str, Any] = {}
     errors: dict[str, str] = {}
     for form_field in fields:
-        given = raw.get(form_field.id)
-        if given is None:  # not sent, or null: the model's default
+        given = None if is_read_only(form_field) else raw.get(form_field.id)
+        if given is None:  # not sent, or null, or not to be changed: the model's default
             given = form_field.default
         if isinstance(given, str):
             given = given.strip()
         if form_field.type == "boolean" and given in (None, ""):
             given = False
         try:
-            values[form_field.id] = _clean_one(form_field, given, _Lookups(max_codes, find_user, known_codes))
+            values[form_field.id] = _clean_one(form_field, given,
+                                               _Lookups(max_codes, find_user, known_codes, case_ids))
         except _Invalid as error:
             errors[form_field.id] = str(error)
     if errors:
@@ -93,6 +97,12 @@ class _Lookups:
     max_codes: int
     find_user: FindUser | None
     known_codes: list[str] | None
+    case_ids: list[int] | None
+
+
+def is_read_only(form_field: FormFieldView) -> bool:
+    """True for a field the model shows but does not let people change."""
+    return "readonly" in form_field.constraints
 
 
 def _clean_one(form_field: FormFieldView, given: Any, lookups: _Lookups) -> Any:
@@ -118,6 +128,8 @@ def _convert(form_field: FormFieldView, value: Any, lookups: _Lookups) -> Any:
         return _codes(form_field, value, lookups.max_codes, lookups.known_codes)
     if form_field.properties.get("format") == "user":
         return _username(form_field, value, lookups.find_user)
+    if form_field.properties.get("format") == "case":
+        return _case(form_field, value, lookups.case_ids)
     return _text(form_field, value)
 
 
@@ -231,6 +243,15 @@ def _codes(form_field: FormFieldView, value: Any, max_codes: int, known: list[st
     return ", ".join(codes) or None
 
 
+def _case(form_field: FormFieldView, value: Any, case_ids: list[int] | None) -> int:
+    """A case of the task's audit, by its id (a whole number, or its text)."""
+    number = value if isinstance(value, int) and not isinstance(value, bool) else \
+        int(value) if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 12 else None
+    if number is None or number not in (case_ids or []):
+        raise _Invalid(f"Choose one of the audit's cases for {_lower_first(_name(form_field))}")
+    return number
+
+
 def _username(form_field: FormFieldView, value: Any, find_user: FindUser | None) -> str:
     """The username of an active user (in the field's ``group``, when it names one)."""
     name = _name(form_field)
@@ -268,21 +289,24 @@ MAX_PEOPLE_LISTED = 500
 
 
 def json_schema(fields: list[FormFieldView], people_in: Callable[[str], list[str]] | None = None,
-                agency_codes: list[str] | None = None) -> dict[str, Any]:
+                agency_codes: list[str] | None = None, case_ids: list[int] | None = None) -> dict[str, Any]:
     """The data completing a form takes, as a JSON Schema (draft 2020-12): the same rules as
     :func:`clean_form`, so data valid against it is accepted (keys outside it are ignored).
 
     ``people_in(group)`` lists the usernames a ``format=user`` field of that group may name; ``agency_codes``
-    (when it holds any) the codes a ``format=codes`` field may.
+    (when it holds any) the codes a ``format=codes`` field may; ``case_ids`` the cases a ``format=case`` field
+    may. A read-only field is marked ``readOnly`` and never required: whatever is sent for it is ignored.
     """
     properties: dict[str, Any] = {}
     required: list[str] = []
     for form_field in fields:
-        schema = _field_schema(form_field, people_in, agency_codes)
+        schema = _field_schema(form_field, people_in, agency_codes, case_ids)
         schema["title"] = _name(form_field)
         if form_field.default not in (None, ""):
             schema["default"] = form_field.default
-        if form_field.required and form_field.default in (None, "") and form_field.type != "boolean":
+        if is_read_only(form_field):
+            schema["readOnly"] = True
+        elif form_field.required and form_field.default in (None, "") and form_field.type != "boolean":
             required.append(form_field.id)
         else:
             schema = {"anyOf": [schema, {"type": "null"}], "title": schema["title"]} | (
@@ -293,7 +317,7 @@ def json_schema(fields: list[FormFieldView], people_in: Callable[[str], list[str
 
 
 def _field_schema(form_field: FormFieldView, people_in: Callable[[str], list[str]] | None,
-                  agency_codes: list[str] | None) -> dict[str, Any]:
+                  agency_codes: list[str] | None, case_ids: list[int] | None) -> dict[str, Any]:
     kind = form_field.type
     if kind == "long":
         low, high, _ = _range(form_field, "min", "max", DEFAULT_MIN_LONG, DEFAULT_MAX_LONG)
@@ -307,6 +331,8 @@ def _field_schema(form_field: FormFieldView, people_in: Callable[[str], list[str
                                             for option_id, name in form_field.options]}
     shortest, longest, _ = _range(form_field, "minlength", "maxlength", None, MAX_TEXT)
     text: dict[str, Any] = {"type": "string", "maxLength": longest, "minLength": max(shortest or 0, 1)}
+    if form_field.properties.get("format") == "case":
+        return {"enum": list(case_ids or [])}
     if form_field.properties.get("format") == "codes":
         code = {"enum": agency_codes} if agency_codes else {
             "type": "string", "pattern": f"^[a-z0-9_-]{{1,{MAX_CODE_LENGTH}}}$"}

@@ -38,7 +38,7 @@ _SOME_TEXT = r"\S"  # blank answers are missing answers
 def schema(task: HumanTask, form: TaskForm, user: User) -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of the data completing ``task`` takes, its records included, as ``user``
     (who may see the task) would send it."""
-    base = json_schema(form.fields, identity.usernames_in, agencies.active_codes())
+    base = json_schema(form.fields, identity.usernames_in, agencies.active_codes(), tasks.case_ids_of(task.instance_id))
     if form.app_page == "nominate_cases":
         return _nomination_schema(task, base)
     if form.app_page == "submit_agency_report" and task.agency:

@@ -23,7 +23,7 @@ from ..models import HumanTask, TaskCandidate, User, db
 from ..models.base import utcnow
 from ..models.instance import RUNNING
 from ..models.task import COMPLETED, GROUP, OPEN, USER
-from . import agencies, task_hooks
+from . import agencies, cases, task_hooks
 from .errors import PROCESS_KEY, Conflict, Forbidden, FormInvalid, NotFound
 from .forms import MAX_TEXT, clean_form
 from .identity import can_work_on, get_user, is_candidate
@@ -239,6 +239,11 @@ def _record_failure(task_id: int, user: User, message: str) -> None:
                      actor=user.username, detail={"task_id": task.id, "message": message})
 
 
+def case_ids_of(audit_id: int) -> list[int]:
+    """The ids of the audit's cases (what a ``format=case`` field may name), in order of nomination."""
+    return [case_id for case_id, _ in cases.pseudonyms_of(audit_id)]
+
+
 def _find_user(username: str) -> User | None:
     """The user a ``format=user`` form field names, or None."""
     try:
@@ -262,7 +267,7 @@ def _complete_once(task_id: int, user: User, form: dict[str, Any], settings: _Se
     try:
         asked = TaskForm.from_json(stored) if stored else TaskForm.from_view(audit.user_task(task.engine_task_id))
         values = clean_form(asked.fields, form, max_codes=settings.max_codes, find_user=_find_user,
-                            known_codes=agencies.active_codes())
+                            known_codes=agencies.active_codes(), case_ids=case_ids_of(instance.id))
         values.update(task_hooks.run(task, values, asked.guards, asked.providers))
         audit = audit or load_audit(instance, settings.limits)  # the workflow is loaded only to complete
         events = audit.complete(task.engine_task_id, values)

@@ -13,12 +13,12 @@ from markupsafe import Markup
 
 from ..engine.task_forms import TaskForm
 from ..models import HumanTask
-from ..services import agencies, identity, task_records, tasks
+from ..services import agencies, cases, identity, task_records, tasks
 from ..services.errors import PROCESS_KEY, FormInvalid, NotFound
 from . import app_pages
 from .record_forms import show_errors, show_row_errors
 from .security import requires
-from .task_form import build_form, hint_of, posted_values
+from .task_form import Choices, build_form, params_of, posted_values
 
 bp = Blueprint("task_pages", __name__)
 # CommonMark without raw HTML: a model's instructions cannot put markup or scripts on the page
@@ -38,10 +38,10 @@ def task(task_id: int) -> Any:
         return render_template("task.html", task=shown, form=None, fields=[], instructions=None, problem=None,
                                assignable=identity.candidates_for(shown))
     asked = tasks.form_of(shown)
-    form = build_form(asked.fields, identity.usernames_in, shown.draft, _agencies())
+    form = build_form(asked.fields, _choices(shown), shown.draft)
     problem, records = None, {}
     if form.validate_on_submit():  # the CSRF token; the values are checked by the service
-        raw = posted_values(asked.fields, request.form, _agencies())
+        raw = posted_values(asked.fields, request.form, _choices(shown))
         if form.save_draft.data:
             tasks.save_draft(task_id, current_user, raw | app_pages.draft(asked.app_page, request.form))
             flash("Your answers are saved as a draft. The task is not complete yet.")
@@ -64,10 +64,11 @@ def show(shown: HumanTask, asked: TaskForm, form: FlaskForm | None = None, probl
          **records: Any) -> Any:
     """The task's page: its instructions, its purpose-built part (``records`` fill it, such as a form with
     messages) and its generated form; 400 when something on it is wrong."""
-    form = form if form is not None else build_form(asked.fields, identity.usernames_in, shown.draft, _agencies())
+    form = form if form is not None else build_form(asked.fields, _choices(shown), shown.draft)
     instructions = Markup(_MARKDOWN.render(asked.documentation)) if asked.documentation else None
     purpose_built = app_pages.context(asked.app_page, shown, current_user, records)
-    fields = [(form[form_field.id], hint_of(form_field, _agencies())) for form_field in asked.fields
+    fields = [(form[form_field.id], params_of(form_field, form[form_field.id], _choices(shown)))
+              for form_field in asked.fields
               if form_field.id not in purpose_built.get("replaced", ())]
     wrong = form.errors or problem or any(getattr(record, "errors", None) for record in records.values())
     assignable = identity.candidates_for(shown) if tasks.ASSIGNERS & set(current_user.groups or []) else None
@@ -75,11 +76,13 @@ def show(shown: HumanTask, asked: TaskForm, form: FlaskForm | None = None, probl
                            problem=problem, assignable=assignable, **purpose_built), 400 if wrong else 200
 
 
-def _agencies() -> list[tuple[str, str]]:
-    """The partnership's active agencies (code, name), once per request."""
-    if "agency_choices" not in g:
-        g.agency_choices = [(agency.code, agency.name) for agency in agencies.list_agencies()]
-    return g.agency_choices
+def _choices(shown: HumanTask) -> Choices:
+    """What the app's own field types offer on this task's form, looked up once per request."""
+    if "task_choices" not in g:
+        g.task_choices = Choices(identity.usernames_in,
+                                 [(agency.code, agency.name) for agency in agencies.list_agencies()],
+                                 cases.pseudonyms_of(shown.instance_id))
+    return g.task_choices
 
 
 @bp.post("/tasks/<int(max=2147483647):task_id>/claim")
