@@ -2,7 +2,7 @@
 
 The app runs on 127.0.0.1 on its own SQLite database with a partnership (its agencies listed) and three
 audits in it:
-"Neglect in under-fives" at the leads' confirmations (police, csc, icb), "Exploitation of teenagers" in
+"Neglect in under-fives" at the leads' confirmations (police, csc, icb, school), "Exploitation of teenagers" in
 its agency audit (health, school) and "Domestic abuse" just set up, waiting for its cases. axe-core is
 injected through the browser's own tooling, so each page's CSP stays on.
 ``conftest`` imports the fixtures, so every test module may ask for them.
@@ -61,7 +61,8 @@ def site(tmp_path_factory):
         with time_machine.travel(LAUNCH, tick=False) as clock:
             AuditDriver(people, {"title": "Exploitation of teenagers", "agencies": "health, school"}) \
                 .through_notice(clock)  # first: its clock passes deadlines the others must not
-            confirming = AuditDriver(people, {"launch_date": "2027-03-01"})  # its notice is weeks away
+            confirming = AuditDriver(people, {"launch_date": "2027-03-01",  # its notice is weeks away
+                                              "agencies": "police, csc, icb, school"})
             confirming.complete("nominate_cases")
             confirming.complete("collate_audit_pack")
             AuditDriver(people, {"title": "Domestic abuse", "agencies": "health"})

@@ -166,3 +166,23 @@ def test_the_process_owner_and_the_admin_reach_their_pages(browser, page, site):
         expect(operator.locator("main")).to_contain_text("No audits here")
     finally:
         admin.close()
+
+
+def test_a_lead_completes_a_task_by_keyboard_alone(page, site):
+    _sign_in(page, site, "lead.school")
+    page.wait_for_url(f"{site}/")
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.textContent.trim()") == "Confirm the agency's audit lead":
+            break
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Confirm the agency's audit lead")
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "lead_name":
+            break
+    page.keyboard.type("Robin Lead")
+    page.keyboard.press("Tab")
+    page.keyboard.type("robin@school.example")
+    page.keyboard.press("Enter")  # submits with the form's first button: Complete the task
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("Done: Confirm the agency's audit lead")

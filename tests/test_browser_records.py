@@ -60,6 +60,7 @@ def test_a_lead_audits_each_case_saves_the_return_and_submits_the_report(page, s
     page.get_by_role("button", name="Save the finding").click()
     for child in ("Child B", "Child C", "Child D"):
         page.get_by_role("link", name=f"Record the finding on {child}").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text(f"Finding on {child}")  # arrived: then axe
         _no_serious_violations(page)
         page.get_by_label("No involvement").check()
         page.get_by_role("button", name="Save the finding").click()
