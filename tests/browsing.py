@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import shutil
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 import time_machine
@@ -89,13 +91,22 @@ def browser():
         launched.close()
 
 
+@contextmanager
+def another_page(browser, javascript: bool = True) -> Iterator:
+    """A page in a fresh browser context (no cookies; JavaScript as asked) with axe-core loaded."""
+    context = browser.new_context(java_script_enabled=javascript)
+    context.add_init_script(path=str(AXE))  # through the browser's tooling, so the page's CSP stays on
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
 @pytest.fixture
 def page(browser):
-    """A fresh browser context (no cookies) with axe-core loaded, and its page."""
-    context = browser.new_context()
-    context.add_init_script(path=str(AXE))
-    yield context.new_page()
-    context.close()
+    """A page of its own for the test (see ``another_page``)."""
+    with another_page(browser) as fresh:
+        yield fresh
 
 
 def no_serious_violations(page) -> None:
@@ -113,3 +124,13 @@ def sign_in(page, site: str, username: str, password: str = PASSWORD) -> None:
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Sign in").click()
+
+
+def tab_to(page, wanted: str, by: str = "id", presses: int = 60) -> None:
+    """Press Tab until the focused element's ``id`` (or, with ``by="text"``, its text) is ``wanted``."""
+    read = "document.activeElement.id" if by == "id" else "document.activeElement.textContent.trim()"
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        if page.evaluate(read) == wanted:
+            return
+    raise AssertionError(f"{presses} presses of Tab never reached {wanted!r}")

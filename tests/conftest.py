@@ -4,6 +4,7 @@ people in every role, and the shipped process deployed."""
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -112,6 +113,34 @@ def people(app):
         made[f"practitioner.{agency}"] = identity.create_user(f"practitioner.{agency}", f"{agency} practitioner",
                                                               ["practitioner"], agency=agency)
     return made
+
+
+PASSWORD = "correct horse battery staple"
+
+
+def csrf_token_in(html: str) -> str:
+    """The CSRF token of the first form on a page (prefixed forms' too)."""
+    return re.search(r'name="[a-z-]*csrf_token"[^>]*value="([^"]+)"', html).group(1)
+
+
+@pytest.fixture
+def sign_in(app, client, people):
+    """``sign_in(username)``: a new test client signed in through the sign-in page as that person; everyone in
+    ``people`` has PASSWORD (so has anyone made later with it)."""
+    from werkzeug.security import generate_password_hash
+
+    for person in people.values():
+        person.password_hash = generate_password_hash(PASSWORD)
+    db.session.commit()
+
+    def signed_in(username: str):
+        visitor = app.test_client()
+        form = visitor.get("/sign-in").get_data(as_text=True)
+        answer = visitor.post("/sign-in", data={"username": username, "password": PASSWORD,
+                                                "csrf_token": csrf_token_in(form)})
+        assert answer.status_code == 302, answer.get_data(as_text=True)[:300]
+        return visitor
+    return signed_in
 
 
 @pytest.fixture

@@ -2,37 +2,13 @@
 
 from __future__ import annotations
 
-import re
-
-import pytest
 import time_machine
-from werkzeug.security import generate_password_hash
 
 from audit_driver import AuditDriver
 from bpmn_audit.models import HumanTask, db
 from bpmn_audit.services import agencies, api_tokens, cases
 from conftest import LAUNCH
-
-PASSWORD = "correct horse battery staple"
-
-
-def _token(html: str) -> str:
-    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
-
-
-@pytest.fixture
-def sign_in(app, client, people):
-    for person in people.values():
-        person.password_hash = generate_password_hash(PASSWORD)
-    db.session.commit()
-
-    def signed_in(username: str):
-        browser = app.test_client()
-        page = browser.get("/sign-in").get_data(as_text=True)
-        assert browser.post("/sign-in", data={"username": username, "password": PASSWORD,
-                                              "csrf_token": _token(page)}).status_code == 302
-        return browser
-    return signed_in
+from conftest import csrf_token_in as _token
 
 
 def test_the_business_unit_adds_renames_and_retires_agencies(people, sign_in):

@@ -11,7 +11,7 @@ import time
 
 from playwright.sync_api import expect
 
-from browsing import AXE, NEEDS_A_BROWSER, PASSWORD
+from browsing import NEEDS_A_BROWSER, PASSWORD, another_page, tab_to
 from browsing import no_serious_violations as _no_serious_violations
 from browsing import sign_in as _sign_in
 
@@ -50,10 +50,7 @@ def test_a_lead_signs_in_and_finds_their_task_by_keyboard_alone(page, site):
     page.goto(f"{site}/sign-in")
     page.keyboard.press("Tab")  # the skip link comes first
     assert page.evaluate("document.activeElement.textContent.trim()") == "Skip to main content"
-    for _ in range(8):
-        page.keyboard.press("Tab")
-        if page.evaluate("document.activeElement.id") == "username":
-            break
+    tab_to(page, "username", presses=8)
     page.keyboard.type("lead.csc")
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORD)
@@ -64,16 +61,12 @@ def test_a_lead_signs_in_and_finds_their_task_by_keyboard_alone(page, site):
 
 
 def test_the_inbox_works_without_javascript(browser, site):
-    context = browser.new_context(java_script_enabled=False)
-    page = context.new_page()
-    try:
+    with another_page(browser, javascript=False) as page:
         _sign_in(page, site, "lead.icb")
         page.wait_for_url(f"{site}/")
         assert "Confirm the agency's audit lead" in page.locator("table").inner_text()
         page.get_by_role("link", name="Overdue").click()
         expect(page.locator("main")).to_contain_text("You have no tasks here")
-    finally:
-        context.close()
 
 
 def test_no_page_is_slow_to_answer(site):
@@ -87,10 +80,7 @@ def test_no_page_is_slow_to_answer(site):
 
 
 def test_a_lead_completes_a_generated_form_without_javascript_after_an_error(browser, site):
-    context = browser.new_context(java_script_enabled=False)
-    context.add_init_script(path=str(AXE))
-    page = context.new_page()
-    try:
+    with another_page(browser, javascript=False) as page:
         _sign_in(page, site, "lead.police")
         page.get_by_role("link", name="Confirm the agency's audit lead").click()
         expect(page.get_by_role("heading", level=1)).to_have_text("Confirm the agency's audit lead")
@@ -104,8 +94,6 @@ def test_a_lead_completes_a_generated_form_without_javascript_after_an_error(bro
         page.wait_for_url(f"{site}/")
         assert "Done: Confirm the agency's audit lead" in page.locator(".govuk-notification-banner").inner_text()
         assert "You have no tasks" in page.locator("main").inner_text()
-    finally:
-        context.close()
 
 
 def test_the_task_page_passes_axe(page, site):
@@ -153,10 +141,7 @@ def test_the_process_owner_and_the_admin_reach_their_pages(browser, page, site):
     expect(page.get_by_role("heading", level=1)).to_have_text("Processes")
     expect(page.get_by_role("link", name="multi_agency_audit.bpmn").first).to_be_visible()
     _no_serious_violations(page)
-    admin = browser.new_context()
-    admin.add_init_script(path=str(AXE))
-    operator = admin.new_page()
-    try:
+    with another_page(browser) as operator:
         _sign_in(operator, site, "admin")
         operator.get_by_role("link", name="Operations").click()
         expect(operator.get_by_role("heading", level=1)).to_have_text("Operations")
@@ -164,23 +149,15 @@ def test_the_process_owner_and_the_admin_reach_their_pages(browser, page, site):
         _no_serious_violations(operator)
         operator.get_by_role("link", name="Incident").click()
         expect(operator.locator("main")).to_contain_text("No audits here")
-    finally:
-        admin.close()
 
 
 def test_a_lead_completes_a_task_by_keyboard_alone(page, site):
     _sign_in(page, site, "lead.school")
     page.wait_for_url(f"{site}/")
-    for _ in range(60):
-        page.keyboard.press("Tab")
-        if page.evaluate("document.activeElement.textContent.trim()") == "Confirm the agency's audit lead":
-            break
+    tab_to(page, "Confirm the agency's audit lead", by="text")
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", level=1)).to_have_text("Confirm the agency's audit lead")
-    for _ in range(60):
-        page.keyboard.press("Tab")
-        if page.evaluate("document.activeElement.id") == "lead_name":
-            break
+    tab_to(page, "lead_name")
     page.keyboard.type("Robin Lead")
     page.keyboard.press("Tab")
     page.keyboard.type("robin@school.example")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from browsing import NEEDS_A_BROWSER
+from browsing import NEEDS_A_BROWSER, another_page
 from browsing import no_serious_violations as _no_serious_violations
 from browsing import sign_in as _sign_in
 
@@ -93,8 +93,7 @@ def test_a_lead_raises_a_concern_and_the_business_unit_responds(browser, page, s
     expect(page.locator("#concerns + ul")).to_contain_text("Open")
     _no_serious_violations(page)
 
-    office = browser.new_context().new_page()
-    try:
+    with another_page(browser) as office:
         _sign_in(office, site, "bu.officer")
         office.get_by_role("link", name="Respond to the immediate concern").first.click()
         expect(office.locator("main")).to_contain_text("Missing from school for a week, no referral")
@@ -104,7 +103,5 @@ def test_a_lead_raises_a_concern_and_the_business_unit_responds(browser, page, s
         office.get_by_role("button", name="Complete the task").click()
         expect(office.locator(".govuk-notification-banner")).to_contain_text(
             "Done: Respond to the immediate concern")
-    finally:
-        office.context.close()
     page.reload()
     expect(page.locator("#concerns + ul")).to_contain_text("Closed")

@@ -5,30 +5,17 @@ from __future__ import annotations
 import re
 
 import time_machine
-from werkzeug.security import generate_password_hash
 
 from audit_driver import AuditDriver
-from bpmn_audit.models import db
 from bpmn_audit.services import identity
-from conftest import LAUNCH, PROCESSES
-
-PASSWORD = "correct horse battery staple"
+from conftest import LAUNCH, PASSWORD, PROCESSES
 
 
-def _signed_in(app, username: str):
-    client = app.test_client()
-    page = client.get("/sign-in").get_data(as_text=True)
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-    assert client.post("/sign-in", data={"username": username, "password": PASSWORD,
-                                         "csrf_token": token}).status_code == 302
-    return client
-
-
-def test_the_process_owner_sees_each_version_and_downloads_its_files(app, client, people, deployed):
+def test_the_process_owner_sees_each_version_and_downloads_its_files(sign_in, people, deployed):
     identity.create_user("owner", "Process owner", ["process_owner"], password=PASSWORD)
     with time_machine.travel(LAUNCH, tick=False):
         AuditDriver(people)
-    owner = _signed_in(app, "owner")
+    owner = sign_in("owner")
     page = owner.get("/processes").get_data(as_text=True)
     assert "multi_agency_audit" in page and "immediate_concern" in page
     main = next(deployment for deployment in deployed if deployment.process_key == "multi_agency_audit")
@@ -42,16 +29,14 @@ def test_the_process_owner_sees_each_version_and_downloads_its_files(app, client
     assert owner.get("/operations").status_code == 404  # the admin's
 
 
-def test_the_admin_sees_audits_by_status(app, client, people, deployed):
+def test_the_admin_sees_audits_by_status(sign_in, people, deployed):
     identity.create_user("admin", "Admin", ["admin"], password=PASSWORD)
-    people["bu"].password_hash = generate_password_hash(PASSWORD)
-    db.session.commit()
     with time_machine.travel(LAUNCH, tick=False):
         audit = AuditDriver(people, {"title": "Neglect in under-fives"})
-    admin = _signed_in(app, "admin")
+    admin = sign_in("admin")
     assert "Neglect in under-fives" in admin.get("/operations").get_data(as_text=True)
     assert "Neglect in under-fives" in admin.get("/operations?status=running").get_data(as_text=True)
     assert "No audits here" in admin.get("/operations?status=incident").get_data(as_text=True)
     assert admin.get("/operations?status=nonsense").status_code == 404
     assert admin.get(f"/audits/{audit.instance_id}").status_code == 200
-    assert _signed_in(app, "bu.officer").get("/operations").status_code == 404
+    assert sign_in("bu.officer").get("/operations").status_code == 404

@@ -9,36 +9,14 @@ import re
 import pytest
 import time_machine
 from sqlalchemy import select
-from werkzeug.security import generate_password_hash
 
 from audit_driver import AuditDriver
 from bpmn_audit.models import Case, CaseAccess, CaseFinding, HumanTask, ProcessInstance, TrackerAction, db
 from bpmn_audit.services import api_tokens, cases, identity
-from conftest import LAUNCH
+from conftest import LAUNCH, PASSWORD
+from conftest import csrf_token_in as _token
 
-PASSWORD = "correct horse battery staple"
 CHILD = "Ada Lovelace-Byron"
-
-
-def _token(html: str) -> str:
-    return re.search(r'name="[a-z-]*csrf_token"[^>]*value="([^"]+)"', html).group(1)
-
-
-@pytest.fixture
-def sign_in(app, client, people):
-    """sign_in(username) -> a test client signed in as that person (every person has PASSWORD)."""
-    for person in people.values():
-        person.password_hash = generate_password_hash(PASSWORD)
-    db.session.commit()
-
-    def signed_in(username: str):
-        browser = app.test_client()
-        page = browser.get("/sign-in").get_data(as_text=True)
-        answer = browser.post("/sign-in", data={"username": username, "password": PASSWORD,
-                                                "csrf_token": _token(page)})
-        assert answer.status_code == 302, answer.get_data(as_text=True)[:300]
-        return browser
-    return signed_in
 
 
 @pytest.fixture
