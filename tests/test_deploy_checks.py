@@ -5,6 +5,7 @@ that hangs, overflows or waits for ever once started."""
 from __future__ import annotations
 
 import re
+from html import escape
 
 import pytest
 from SpiffWorkflow.bpmn.parser.util import full_tag
@@ -309,3 +310,17 @@ def test_an_exception_while_building_a_process_names_the_process(monkeypatch):
     [problem] = caught.value.problems
     assert_plain(problem)
     assert (problem.element_id, problem.file_name) == ("signal_thrown", "deploy_signal_thrown.bpmn")
+
+
+@pytest.mark.parametrize(("pattern", "said"), [
+    ("(?<=a)b", "is not a regular expression the app can run"), (r"(a)\1", "is not a regular expression"),
+    ("", "is empty"), ("a" * 501, "is longer than 500 characters")])
+def test_a_form_field_pattern_the_app_cannot_run_is_refused(app, pattern, said):
+    with_pattern = {'<camunda:formField id="outcome" label="Outcome" type="string" />':
+                    '<camunda:formField id="outcome" label="Outcome" type="string"><camunda:validation>'
+                    f'<camunda:constraint name="pattern" config="{escape(pattern, quote=True)}"/>'
+                    '</camunda:validation></camunda:formField>',
+                    '<camunda:formField label="Notes" type="string" />': ""}
+    [problem] = refused_by_deploy(model("deploy_form_field_no_id.bpmn", **with_pattern))
+    assert problem.element_id == "record"
+    assert problem.message.startswith("the pattern of the form field 'Outcome' ") and said in problem.message

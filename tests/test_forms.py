@@ -222,3 +222,17 @@ def test_nominating_too_many_or_too_few_cases_is_refused_and_the_task_stays_open
     db.session.expire_all()
     assert db.session.get(ProcessInstance, audit.instance_id).version == version
     assert audit.open_tasks("nominate_cases")[0].status == "open"
+
+
+def test_a_pattern_is_matched_whole_and_its_hint_is_the_message():
+    reference = FormFieldView(id="ref", label="Referral reference", type="string",
+                              constraints={"pattern": "MASH-[0-9]{4}-[0-9]{4}"},
+                              properties={"hint": "MASH-2027-0113"})
+    assert cleaned(reference, "MASH-2027-0113") == "MASH-2027-0113"
+    assert error_for(reference, "MASH-2027-0113 and more") == "Referral reference must look like this: MASH-2027-0113"
+    assert error_for(text_field(pattern="[0-9]+"), "12a") == "Notes is not in the form asked for"
+
+
+def test_a_pattern_that_would_backtrack_for_ever_in_python_answers_at_once():
+    # (a+)+$ against many a's and a b takes Python's re longer than the age of the universe; RE2 is linear
+    assert error_for(text_field(pattern="(a+)+$"), "a" * 19_999 + "b") == "Notes is not in the form asked for"

@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
+import re2
 from lxml import etree
 
 from .errors import ModelProblem
@@ -23,6 +24,7 @@ from .timer_values import duration_days
 
 #: Largest ``camunda:priority``: Camunda's (and a database's) signed 32-bit integer.
 MAX_PRIORITY = 2**31 - 1
+MAX_PATTERN = 500  # the longest pattern constraint of a form field
 #: Elements the app's own multi-instance classes run (``parser.MI_TAGS``, ``specs.py``).
 MULTI_INSTANCE_ELEMENTS = frozenset({"userTask", "subProcess"})
 _EXPRESSION = re.compile(r"[$#]\{.*\}", re.DOTALL)
@@ -144,13 +146,33 @@ def _priorities(doc: ModelDocument, deployment: DeploymentSurvey) -> Iterator[Mo
 
 def _form_fields(doc: ModelDocument, deployment: DeploymentSurvey) -> Iterator[ModelProblem]:
     for field in doc.root.iter(camunda("formField")):
-        if (field.get("id") or "").strip():
-            continue
         owner = next((node for node in field.iterancestors() if local(node) and node.get("id")), field)
         label = (field.get("label") or "").strip()
         what = f"the form field '{label}'" if label else "a form field"
-        yield problem(doc, owner, f"{what} has no ID, so it could never be filled in: give it an ID in the "
-                                  "Modeler (Form fields -> ID)")
+        if not (field.get("id") or "").strip():
+            yield problem(doc, owner, f"{what} has no ID, so it could never be filled in: give it an ID in the "
+                                      "Modeler (Form fields -> ID)")
+        for constraint in field.iter(camunda("constraint")):
+            if constraint.get("name") == "pattern":
+                message = pattern_problem(constraint.get("config"))
+                if message:
+                    yield problem(doc, owner, f"the pattern of {what} {message}")
+
+
+def pattern_problem(pattern: str | None) -> str | None:
+    """Why a form field's ``pattern`` constraint cannot be used (None if it can): it must be a regular
+    expression RE2 runs (no look-around or back-references: matching stays linear in the answer's length),
+    of at most MAX_PATTERN characters."""
+    if not pattern:
+        return "is empty: write a regular expression, such as [A-Z]{2}[0-9]{6}"
+    if len(pattern) > MAX_PATTERN:
+        return f"is longer than {MAX_PATTERN} characters"
+    try:
+        re2.compile(pattern)
+    except re2.error:
+        return (f"{shown(pattern)} is not a regular expression the app can run (look-around and "
+                "back-references are not supported)")
+    return None
 
 
 def _scripts(doc: ModelDocument, deployment: DeploymentSurvey) -> Iterator[ModelProblem]:

@@ -6,7 +6,8 @@ of its option ids, ``string`` as text. Every field's problem is reported at once
 in plain words (never Python's own error text), as a form library would.
 
 Constraints honoured: ``required``; ``min``/``max`` on ``long`` (a default range when the model gives
-none); ``minlength``/``maxlength`` on ``string``. A constraint whose config is not a whole number is a
+none); ``minlength``/``maxlength`` and ``pattern`` (a regular expression the whole answer must match, run by
+RE2 in linear time) on ``string``. A constraint whose config is not a whole number is a
 model error, found at deploy time; here it counts as no bound, so it never breaks a completion.
 A ``string`` field with the property ``format`` = ``codes`` holds comma-separated agency codes (or, from the
 API, a JSON array of them); one with
@@ -17,12 +18,16 @@ is refused rather than taken unchecked.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
 
+import re2
+
+from ..engine.model_values import MAX_PATTERN
 from ..engine.views import FormFieldView
 from .errors import FormInvalid
 
@@ -210,7 +215,23 @@ def _text(form_field: FormFieldView, value: Any) -> str:
         raise _Invalid(f"{name} must be {longest:,} characters or fewer")
     if shortest is not None and len(value) < shortest:
         raise _Invalid(f"{name} must be {shortest:,} characters or more")
+    pattern = compiled_pattern(form_field.constraints.get("pattern"))
+    if pattern is not None and not pattern.fullmatch(value):
+        example = form_field.properties.get("hint")
+        raise _Invalid(f"{name} must look like this: {example}" if example else f"{name} is not in the form asked for")
     return value
+
+
+@functools.lru_cache(maxsize=256)
+def compiled_pattern(pattern: str | None) -> Any:
+    """A ``pattern`` constraint's regular expression in RE2, or None (none given, too long, or one RE2 cannot
+    run: a model error, refused at deploy; here it counts as no pattern)."""
+    if not isinstance(pattern, str) or not pattern or len(pattern) > MAX_PATTERN:
+        return None
+    try:
+        return re2.compile(pattern)
+    except re2.error:
+        return None
 
 
 def _codes(form_field: FormFieldView, value: Any, max_codes: int, known: list[str] | None) -> str | None:
@@ -339,6 +360,8 @@ def _field_schema(form_field: FormFieldView, people_in: Callable[[str], list[str
         return {"type": "array", "uniqueItems": True, "minItems": 1, "maxItems": MAX_CODES, "items": code}
     if form_field.properties.get("format") != "user":
         text["pattern"] = _TRIMMED  # the checks strip spaces first: a blank answer is no answer
+        if compiled_pattern(form_field.constraints.get("pattern")) is not None:
+            text["allOf"] = [{"pattern": f"^(?:{form_field.constraints['pattern']})$"}]
     else:
         text["maxLength"] = min(longest, MAX_USERNAME)
         group = (form_field.properties.get("group") or "").strip()
