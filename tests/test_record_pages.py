@@ -193,6 +193,7 @@ def test_a_child_s_details_are_shown_with_a_reason_and_each_read_is_logged(at_ag
     assert no_reason.status_code == 400 and details.name not in no_reason.get_data(as_text=True)
     shown = office.post(f"/cases/{case.id}", data={"csrf_token": _token(form), "purpose": "Checking a concern"})
     assert shown.status_code == 200 and details.name in shown.get_data(as_text=True)
+    assert "NHS number" in shown.get_data(as_text=True) and "Mother; one older sibling" in shown.get_data(as_text=True)
     logged = db.session.scalars(select(CaseAccess.purpose).where(CaseAccess.case_id == case.id,
                                                                  CaseAccess.actor == "bu.officer")).all()
     assert "Checking a concern" in logged
@@ -267,9 +268,40 @@ def test_another_agency_s_report_is_read_only_once_the_business_unit_has_shared_
     audit.complete("share_reports")
     page = lead.get(url)
     assert page.status_code == 200 and "Grading" in page.get_data(as_text=True)
+    assert "What worked well" in page.get_data(as_text=True)  # each finding's texts, row by row
     assert "The csc report" in lead.get(f"/audits/{audit.instance_id}").get_data(as_text=True)
     assert practitioner.get(url).status_code == 200
     shown = lead.get(f"/api/v1{url}", headers=token).json
     assert shown["agency"] == "csc" and len(shown["findings"]) == 4 and shown["missing"] == []
     identity.create_user("lead.health", "Health lead", ["agency_lead"], agency="health", password=PASSWORD)
     assert sign_in("lead.health").get(url).status_code == 404  # health takes no part
+
+
+def test_the_event_analysis_and_checks_each_show_the_record_they_work_from(deployed, people, sign_in, clock):
+    audit = AuditDriver(people)
+    audit.through_reading(clock)
+    audit.pass_moment(clock, audit.data()["event_at"])
+    office, chair = sign_in("bu.officer"), sign_in("chair")
+    part_1 = audit.open_tasks("record_event_part_1")[0]
+    html = chair.get(f"/tasks/{part_1.id}").get_data(as_text=True)
+    assert "Practitioners nominated" in html and "police: practitioner.police" in html
+    audit.complete("record_event_part_1")
+    part_2 = audit.open_tasks("record_event_part_2")[0]
+    html = chair.get(f"/tasks/{part_2.id}").get_data(as_text=True)
+    assert "Part 1" in html and "REC-1" in html  # the recording reference given in part 1
+    audit.complete("record_event_part_2")
+
+    writing = audit.open_tasks("write_analysis_report")[0]
+    html = chair.get(f"/tasks/{writing.id}").get_data(as_text=True)
+    assert "The agencies' gradings" in html and "Good" in html and "From the practitioner event" in html
+    audit.complete("write_analysis_report")
+    checking = audit.open_tasks("qa_analysis_report")[0]
+    html = office.get(f"/tasks/{checking.id}").get_data(as_text=True)
+    assert "The analysis report" in html and "R1" in html and "Written by chair" in html
+    audit.complete("qa_analysis_report", {
+        "qa_findings_evidenced": "true", "qa_factual_accuracy": "true", "qa_no_identifying_detail": "true",
+        "qa_recommendations_owned": "false", "qa_concerns_closed": "true", "qa_decision": "return",
+        "qa_comments": "Give R1 an owner"})
+    revising = audit.open_tasks("revise_analysis_report")[0]
+    html = chair.get(f"/tasks/{revising.id}").get_data(as_text=True)
+    assert "Give R1 an owner" in html and "The analysis report" in html

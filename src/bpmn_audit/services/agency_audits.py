@@ -138,6 +138,31 @@ def agency_audit(audit_id: int, agency: str, user: User) -> AgencyAudit:
     return _view(audit_id, agency)
 
 
+@dataclass(frozen=True)
+class Gradings:
+    """Every agency's grading of every case of an audit, for those writing and checking its analysis."""
+
+    cases: list[tuple[int, str]]
+    agencies: list[str]
+    #: (agency, case id) -> a grading's words, or "No involvement"
+    cells: dict[tuple[str, int], str]
+
+
+def gradings(audit_id: int, user: User) -> Gradings:
+    """The audit's gradings, agency by case (only the agencies whose reports ``user`` may read)."""
+    cases = [(row.id, row.pseudonym) for row in db.session.execute(
+        select(Case.id, Case.pseudonym).where(Case.instance_id == audit_id).order_by(Case.position))]
+    agencies = agencies_of(audit_id, user)
+    cells: dict[tuple[str, int], str] = {}
+    for row in db.session.scalars(select(CaseFinding).where(CaseFinding.audit_id == audit_id,
+                                                            CaseFinding.agency.in_(agencies))):
+        if row.involved is False:
+            cells[(row.agency, row.case_id)] = "No involvement"
+        elif row.grading:
+            cells[(row.agency, row.case_id)] = GRADINGS[row.grading]
+    return Gradings(cases, agencies, cells)
+
+
 def refuse_until_complete(task: HumanTask, values: Mapping[str, Any]) -> None:
     """The ``agency_audit_complete`` guard: every case audited, the return whole."""
     missing = _view(task.instance_id, task.agency or "").missing

@@ -111,6 +111,17 @@ def form_of(task: HumanTask) -> TaskForm:
     return TaskForm.from_view(load_audit(task.instance, engine_limits()).user_task(task.engine_task_id))
 
 
+def latest_answers(instance_id: int, *bpmn_ids: str) -> dict[str, Any] | None:
+    """What was entered when one of these tasks of the audit was last completed (with ``completed_by`` and
+    ``completed_at``), or None: for a page that shows an earlier step's record beside a later one."""
+    task = db.session.scalar(select(HumanTask).where(
+        HumanTask.instance_id == instance_id, HumanTask.bpmn_id.in_(bpmn_ids), HumanTask.status == COMPLETED)
+        .order_by(HumanTask.completed_at.desc(), HumanTask.id.desc()).limit(1))
+    if task is None:
+        return None
+    return dict(task.form_data or {}, completed_by=task.completed_by, completed_at=task.completed_at)
+
+
 #: groups who give tasks to people (and so may open any task's page, to see whom to give it to)
 ASSIGNERS = frozenset({"business_unit", "admin"})
 

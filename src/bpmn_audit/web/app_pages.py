@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..models import HumanTask, User
-from ..services import agency_audits, cases, concerns, identity
+from ..services import agency_audits, cases, concerns, identity, tasks
 from .record_forms import CaseForm, ReturnForm, action_rows
 
 
@@ -49,13 +49,52 @@ def _action_tracker(task: HumanTask, user: User, records: dict[str, Any]) -> dic
             "app_page_fields": "app/record_actions.html"}
 
 
+def _event_part_1(task: HumanTask, user: User, records: dict[str, Any]) -> dict[str, Any]:
+    """The practitioner event: who each agency nominated to attend."""
+    nominated = agency_audits.practitioners(task, {})["practitioners"]
+    return {"nominated": sorted(nominated.items())}
+
+
+def _event_part_2(task: HumanTask, user: User, records: dict[str, Any]) -> dict[str, Any]:
+    """The event's second part, beside the record of its first."""
+    return {"earlier": tasks.latest_answers(task.instance_id, "record_event_part_1"), "earlier_title": "Part 1",
+            "earlier_fields": {"attendees": "Who attended", "recording_reference": "Recording",
+                               "themes": "Themes"}}
+
+
+def _analysis(task: HumanTask, user: User, records: dict[str, Any]) -> dict[str, Any]:
+    """Writing or revising the analysis report: the agencies' gradings, the event's learning, and what QA
+    or QiiP said when they returned it."""
+    returned = tasks.latest_answers(task.instance_id, "qa_analysis_report", "qiip_sign_off")
+    return {"gradings": agency_audits.gradings(task.instance_id, user),
+            "event": tasks.latest_answers(task.instance_id, "record_event_part_2"),
+            "report": tasks.latest_answers(task.instance_id, "write_analysis_report"),
+            "returned": returned if returned and "return" in (returned.get("qa_decision"),
+                                                              returned.get("qiip_decision")) else None}
+
+
+def _report_check(task: HumanTask, user: User, records: dict[str, Any]) -> dict[str, Any]:
+    """QA's checklist and QiiP's sign-off, beside the analysis report they check."""
+    return {"report": tasks.latest_answers(task.instance_id, "write_analysis_report"),
+            "revision": tasks.latest_answers(task.instance_id, "revise_analysis_report")}
+
+
 #: NAME of ``app:NAME`` -> what its template needs
 PAGES: dict[str, Callable[[HumanTask, User, dict[str, Any]], dict[str, Any]]] = {
     "nominate_cases": _case_register,
     "submit_agency_report": _agency_audit,
     "immediate_concern": _concern,
     "record_actions": _action_tracker,
+    "record_event_part_1": _event_part_1,
+    "record_event_part_2": _event_part_2,
+    "write_analysis_report": _analysis,
+    "revise_analysis_report": _analysis,
+    "qa_analysis_report": _report_check,
+    "qiip_sign_off": _report_check,
 }
+#: parts that share a template
+TEMPLATES = {"revise_analysis_report": "write_analysis_report", "qiip_sign_off": "qa_analysis_report",
+             "record_event_part_2": "earlier_record"}
 #: pages whose parts sit inside the task's own form, and what they add to what it sends
 ROWS_PAGE = "record_actions"
 
@@ -64,7 +103,7 @@ def context(name: str | None, task: HumanTask, user: User, records: dict[str, An
     """The template variables of the task's purpose-built part (``app_page`` is its template), or none."""
     if name not in PAGES:
         return {"app_page": None}
-    return {"app_page": f"app/{name}.html", **PAGES[name](task, user, records)}
+    return {"app_page": f"app/{TEMPLATES.get(name, name)}.html", **PAGES[name](task, user, records)}
 
 
 def posted(name: str | None, formdata: Any) -> tuple[dict[str, Any], dict[str, Any]]:
