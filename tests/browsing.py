@@ -1,9 +1,8 @@
 """Test helper: one running app and one Chromium per test session (per xdist worker), for the browser tests.
 
-The app runs on 127.0.0.1 on its own SQLite database with a partnership (its agencies listed) and three
-audits in it:
-"Neglect in under-fives" at the leads' confirmations (police, csc, icb, school), "Exploitation of teenagers" in
-its agency audit (health, school) and "Domestic abuse" just set up, waiting for its cases. axe-core is
+``site`` runs on 127.0.0.1 on its own SQLite database with a partnership (its agencies listed) and one
+audit, "Neglect in under-fives", at the leads' confirmations (police, csc, icb, school); ``demo_site`` serves
+the demo partnership (``bpmn-audit demo``) in the same way. axe-core is
 injected through the browser's own tooling, so each page's CSP stays on.
 ``conftest`` imports the fixtures, so every test module may ask for them.
 """
@@ -14,6 +13,7 @@ import shutil
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import pytest
 import time_machine
@@ -60,19 +60,51 @@ def site(tmp_path_factory):
                                                             agency=agency, password=PASSWORD)
             people[f"practitioner.{agency}"] = identity.create_user(
                 f"practitioner.{agency}", f"{agency} practitioner", ["practitioner"], agency=agency)
-        with time_machine.travel(LAUNCH, tick=False) as clock:
-            AuditDriver(people, {"title": "Exploitation of teenagers", "agencies": "health, school"}) \
-                .through_notice(clock)  # first: its clock passes deadlines the others must not
+        with time_machine.travel(LAUNCH, tick=False):
             confirming = AuditDriver(people, {"launch_date": "2027-03-01",  # its notice is weeks away
                                               "agencies": "police, csc, icb, school"})
             confirming.complete("nominate_cases")
             confirming.complete("collate_audit_pack")
-            AuditDriver(people, {"title": "Domestic abuse", "agencies": "health"})
         db.session.remove()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    with app.app_context():
+        db.engine.dispose()
+
+
+@dataclass(frozen=True)
+class DemoSite:
+    """The demo partnership served: its address and its one password."""
+
+    url: str
+    password: str
+
+
+@pytest.fixture(scope="session")
+def demo_site(tmp_path_factory):
+    """``bpmn-audit demo``'s partnership, served as ``make run`` serves it: the roles with work in it are
+    the Business Unit (a concern to answer, reports to share), the late agency's lead (its report) and the
+    nominating partner (the new audit's cases)."""
+    from flask_migrate import upgrade
+    from werkzeug.serving import make_server
+
+    from bpmn_audit import MIGRATIONS_DIR, create_app
+    from bpmn_audit.models import db
+    from bpmn_audit.services import demo
+
+    folder = tmp_path_factory.mktemp("demo")
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'demo.sqlite3'}",
+                      "SECRET_KEY": "browser-tests", "PROCESSES_DIR": str(PROCESSES)})
+    with app.app_context():
+        upgrade(directory=MIGRATIONS_DIR)
+        password = demo.seed(PROCESSES).password
+        db.session.remove()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield DemoSite(f"http://127.0.0.1:{server.server_port}", password)
     server.shutdown()
     with app.app_context():
         db.engine.dispose()

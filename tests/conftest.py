@@ -153,4 +153,4 @@ both_backends = pytest.mark.parametrize("backend", ["sqlite", pytest.param("post
                                         indirect=True)
 
 
-from browsing import browser, page, site  # noqa: E402, F401  (the browser tests' session fixtures)
+from browsing import browser, demo_site, page, site  # noqa: E402, F401  (the browser tests' session fixtures)

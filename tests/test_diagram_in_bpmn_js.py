@@ -6,16 +6,16 @@ installs chromium); skips with a clear message where either is missing.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 from lxml import etree
 
+from browsing import CHROMIUM
 from conftest import PROCESSES, ROOT
 
 BPMN_JS = ROOT / "node_modules" / "bpmn-js" / "dist"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
 PAGE = """<!doctype html><html><head><meta charset="utf-8">
 <link rel="stylesheet" href="{dist}/assets/diagram-js.css"><link rel="stylesheet" href="{dist}/assets/bpmn-js.css">
 </head><body><div id="canvas" style="width:1600px;height:900px"></div>
@@ -42,26 +42,22 @@ pytestmark = [
 ]
 
 
-def _open_in_bpmn_js(tmp_path: Path, xml: str) -> dict:
-    from playwright.sync_api import sync_playwright
-
+def _open_in_bpmn_js(browser, tmp_path: Path, xml: str) -> dict:
+    """Open ``xml`` in the bpmn-js modeller in the session's Chromium: its warnings, its planes, its save."""
     page_file = tmp_path / "modeller.html"
     page_file.write_text(PAGE.format(dist=BPMN_JS.as_uri()))
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run"])
-        try:
-            page = browser.new_page()
-            page.goto(page_file.as_uri())
-            return page.evaluate("xml => openDiagram(xml)", xml)
-        finally:
-            browser.close()
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(page_file.as_uri())
+        return page.evaluate("xml => openDiagram(xml)", xml)
+    finally:
+        context.close()
 
 
-def test_the_audit_diagram_opens_without_warnings_and_shows_every_element(tmp_path):
+def test_the_audit_diagram_opens_without_warnings_and_shows_every_element(browser, tmp_path):
     xml = (PROCESSES / "multi_agency_audit.bpmn").read_text()
-    result = _open_in_bpmn_js(tmp_path, xml)
+    result = _open_in_bpmn_js(browser, tmp_path, xml)
     assert result["warnings"] == []
 
     tree = etree.fromstring(xml.encode(), etree.XMLParser(resolve_entities=False, no_network=True))
@@ -76,17 +72,17 @@ def test_the_audit_diagram_opens_without_warnings_and_shows_every_element(tmp_pa
         assert attribute in result["saved"]
 
 
-def test_the_immediate_concern_diagram_opens_and_shows_its_escalation(tmp_path):
+def test_the_immediate_concern_diagram_opens_and_shows_its_escalation(browser, tmp_path):
     xml = (PROCESSES / "immediate_concern.bpmn").read_text()
-    result = _open_in_bpmn_js(tmp_path, xml)
+    result = _open_in_bpmn_js(browser, tmp_path, xml)
     assert result["warnings"] == []
     shown = set(result["planes"]["concern_collaboration"])
     assert {"respond_to_concern", "b_not_claimed", "business_unit_told", "to_business_unit_told"} <= shown
     assert "camunda:candidateGroups" in result["saved"] and "unless_claimed" in result["saved"]
 
 
-def test_a_diagram_with_a_dangling_reference_is_reported(tmp_path):
+def test_a_diagram_with_a_dangling_reference_is_reported(browser, tmp_path):
     """The check above can fail: bpmn-js warns about what it cannot draw."""
     xml = (PROCESSES / "multi_agency_audit.bpmn").read_text().replace(
         'bpmnElement="flow_start"', 'bpmnElement="flow_that_does_not_exist"')
-    assert _open_in_bpmn_js(tmp_path, xml)["warnings"] != []
+    assert _open_in_bpmn_js(browser, tmp_path, xml)["warnings"] != []
