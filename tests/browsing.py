@@ -1,7 +1,8 @@
 """Test helper: one running app and one Chromium per test session (per xdist worker), for the browser tests.
 
-``site`` runs on 127.0.0.1 on its own SQLite database with a partnership (its agencies listed) and one
-audit, "Neglect in under-fives", at the leads' confirmations (police, csc, icb, school); ``demo_site`` serves
+``site`` runs on 127.0.0.1 on its own SQLite database with a partnership (its agencies listed) and three
+audits: "Neglect in under-fives" at the leads' confirmations (police, csc, icb, school), "Self-harm in
+teenagers" at QA's checklist and "Exploitation outside the home" at the action tracker; ``demo_site`` serves
 the demo partnership (``bpmn-audit demo``) in the same way. axe-core is
 injected through the browser's own tooling, so each page's CSP stays on.
 ``conftest`` imports the fixtures, so every test module may ask for them.
@@ -50,6 +51,7 @@ def site(tmp_path_factory):
         people = {
             "bu": identity.create_user("bu.officer", "Business Unit officer", ["business_unit"], password=PASSWORD),
             "chair": identity.create_user("chair", "Chair", ["chair"], password=PASSWORD),
+            "qiip": identity.create_user("qiip", "QiiP member", ["qiip"], password=PASSWORD),
             "nominator": identity.create_user("nominator", "Nominator", ["nominating_partner"], agency="csc",
                                               password=PASSWORD),
             "owner": identity.create_user("process.owner", "Process owner", ["process_owner"], password=PASSWORD),
@@ -60,6 +62,10 @@ def site(tmp_path_factory):
                                                             agency=agency, password=PASSWORD)
             people[f"practitioner.{agency}"] = identity.create_user(
                 f"practitioner.{agency}", f"{agency} practitioner", ["practitioner"], agency=agency)
+        for title, stage in (("Self-harm in teenagers", "through_analysis"),
+                             ("Exploitation outside the home", "through_sign_off")):
+            with time_machine.travel(LAUNCH, tick=False) as clock:  # first: their clocks pass others' deadlines
+                getattr(AuditDriver(people, {"title": title}), stage)(clock)
         with time_machine.travel(LAUNCH, tick=False):
             confirming = AuditDriver(people, {"launch_date": "2027-03-01",  # its notice is weeks away
                                               "agencies": "police, csc, icb, school"})

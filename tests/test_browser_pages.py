@@ -163,3 +163,23 @@ def test_a_lead_completes_a_task_by_keyboard_alone(page, site):
     page.keyboard.type("robin@school.example")
     page.keyboard.press("Enter")  # submits with the form's first button: Complete the task
     expect(page.locator(".govuk-notification-banner")).to_contain_text("Done: Confirm the agency's audit lead")
+
+
+def test_the_qa_checklist_and_the_action_tracker_pages_pass_axe_and_the_tracker_completes(page, site):
+    _sign_in(page, site, "bu.officer")
+    page.get_by_role("link", name="Quality-assure the analysis report").click()
+    expect(page.get_by_role("heading", name="The analysis report", exact=True)).to_be_visible()
+    _no_serious_violations(page)
+    page.goto(f"{site}/")
+    page.get_by_role("link", name="Place the actions on the action tracker").click()
+    expect(page.get_by_role("heading", name="Actions for the tracker")).to_be_visible()
+    page.get_by_role("button", name="Complete the task").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Record at least one action")
+    _no_serious_violations(page)
+    first = page.get_by_role("group", name="Action 1")
+    first.get_by_label("Action", exact=True).fill("Roll out the neglect toolkit")
+    first.get_by_label("Review type").select_option("MACFA")
+    first.get_by_label("Agency that owns it").fill("csc")
+    first.get_by_label("Due date").fill("2027-09-30")
+    page.get_by_role("button", name="Complete the task").click()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("Done: Place the actions on the action tracker")
