@@ -175,6 +175,9 @@ def _save_agency_audit(task: HumanTask, user: User, data: dict[str, Any]) -> Non
 
 
 ROW_PARTS = ("action", "source_finding", "review_type", "owner_agency", "owner_person", "due_date")
+#: the review types an action may be tracked under, and the most actions one audit records
+REVIEW_TYPE_NAMES = sorted(set(REVIEW_TYPES.values()))
+MAX_ROWS = MAX_ACTIONS
 _ROW_REQUIRED = {"action": "the action", "review_type": "the review type", "owner_agency": "the agency that owns it",
                  "due_date": "the due date"}
 _ONE_LINE = r"^[^|\r\n]*\S[^|\r\n]*$"  # a part of an action line: no bar, no line break
@@ -184,7 +187,7 @@ def _action_rows_schema(base: dict[str, Any]) -> dict[str, Any]:
     part = {"type": "string", "maxLength": MAX_ACTION_PART, "pattern": _ONE_LINE}
     optional = {"anyOf": [part, {"type": "null"}]}
     row = {"type": "object", "additionalProperties": False, "required": list(_ROW_REQUIRED), "properties": {
-        "action": part, "source_finding": optional, "review_type": {"enum": sorted(set(REVIEW_TYPES.values()))},
+        "action": part, "source_finding": optional, "review_type": {"enum": REVIEW_TYPE_NAMES},
         "owner_agency": part, "owner_person": optional,
         "due_date": {"type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}}}
     properties = {key: value for key, value in base["properties"].items() if key != "actions"}
@@ -229,7 +232,7 @@ def _row_part_problem(key: str, value: Any) -> str | None:
     if len(value) > MAX_ACTION_PART:
         return f"keep {key.replace('_', ' ')} to {MAX_ACTION_PART:,} characters"
     if key == "review_type" and value.lower() not in REVIEW_TYPES:
-        return f"choose a review type: {', '.join(sorted(set(REVIEW_TYPES.values())))}"
+        return f"choose a review type: {', '.join(REVIEW_TYPE_NAMES)}"
     if key == "due_date":
         try:
             date.fromisoformat(value)

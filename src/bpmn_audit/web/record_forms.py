@@ -16,9 +16,8 @@ from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSelect, GovSubm
 from wtforms import FieldList, Form, FormField, RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
-from ..engine.script_functions import MAX_ACTIONS, REVIEW_TYPES
 from ..services.agency_audits import GRADINGS
-from ..services.task_records import ROW_PARTS
+from ..services.task_records import MAX_ROWS, REVIEW_TYPE_NAMES, ROW_PARTS
 
 SPARE_ROWS, FEWEST_ROWS = 3, 5
 _ROW_KEY = re.compile(rf"rows-([0-9]{{1,3}})-({'|'.join(ROW_PARTS)})")
@@ -90,8 +89,7 @@ class ActionRow(Form):
     action = StringField("Action", widget=GovTextInput())
     source_finding = StringField("The finding it answers (optional)", widget=GovTextInput())
     review_type = SelectField("Review type", widget=GovSelect(), validate_choice=False, choices=[
-        SelectChoice("", "Choose a review type"), *(SelectChoice(name, name) for name in sorted(set(
-            REVIEW_TYPES.values())))])
+        SelectChoice("", "Choose a review type"), *(SelectChoice(name, name) for name in REVIEW_TYPE_NAMES)])
     owner_agency = StringField("Agency that owns it", widget=GovTextInput())
     owner_person = StringField("Person who owns it (optional)", widget=GovTextInput())
     due_date = StringField("Due date", widget=GovTextInput())
@@ -100,7 +98,7 @@ class ActionRow(Form):
 class ActionRows(Form):
     """The action tracker's rows, as the page shows them: those filled in and a few spare."""
 
-    rows = FieldList(FormField(ActionRow), min_entries=FEWEST_ROWS, max_entries=MAX_ACTIONS)
+    rows = FieldList(FormField(ActionRow), min_entries=FEWEST_ROWS, max_entries=MAX_ROWS)
 
     def values(self) -> list[dict[str, str]]:
         """The rows as ``task_records`` takes them (blank rows are skipped there)."""
@@ -118,12 +116,12 @@ def action_rows(formdata: object | None, draft_text: str | None) -> ActionRows:
         posted: dict[int, dict[str, str]] = {}
         for key, value in formdata.items():
             match = _ROW_KEY.fullmatch(key)
-            if match and int(match[1]) < MAX_ACTIONS:
+            if match and int(match[1]) < MAX_ROWS:
                 posted.setdefault(int(match[1]), {})[match[2]] = value
         rows = [posted[index] for index in sorted(posted)]
     else:
         rows = [dict(zip(ROW_PARTS, [part.strip() for part in line.split("|")], strict=False))
-                for line in (draft_text or "").splitlines() if line.strip()][:MAX_ACTIONS - SPARE_ROWS]
+                for line in (draft_text or "").splitlines() if line.strip()][:MAX_ROWS - SPARE_ROWS]
     return ActionRows(data={"rows": rows + [{}] * max(SPARE_ROWS, FEWEST_ROWS - len(rows))})
 
 
