@@ -22,9 +22,10 @@ from test_qa_loop import QA
 WEEK_3 = datetime(2027, 1, 20, 10, 0, tzinfo=LONDON)  # a Wednesday in the agency audit phase
 
 
-def told(username: str) -> list[str]:
-    return [n.text for n in db.session.scalars(select(Notification).where(Notification.recipient == username)
-                                              .order_by(Notification.id))]
+def told(username: str, kind: str = "process") -> list[str]:
+    """What the process told the person (``kind="concern"``: the Business Unit's word the moment one is raised)."""
+    return [n.text for n in db.session.scalars(select(Notification).where(
+        Notification.recipient == username, Notification.kind == kind).order_by(Notification.id))]
 
 
 def response_task(concern: concerns.ConcernView) -> HumanTask:
@@ -55,6 +56,7 @@ def test_a_concern_in_week_3_is_due_that_day_escalated_if_unclaimed_and_recorded
         assert {t.bpmn_id for t in tasks.inbox(people["bu"])} >= {"respond_to_concern"}
         assert told("lead.police") == ["Raising agency told: Immediate concern: a case (Neglect in under-fives)"]
         assert told("lead.csc") == [] and told("bu.second") == []
+        assert told("bu.second", "concern") == ["Immediate concern raised in Neglect in under-fives: respond today"]
         raised = db.session.scalar(select(HistoryEvent).where(HistoryEvent.instance_id == audit.instance_id,
                                                              HistoryEvent.kind == "concern_raised"))
         assert raised.actor == "lead.police" and raised.detail["concern_id"] == concern.id

@@ -86,6 +86,22 @@ def run_due() -> None:
     click.echo(f"{fire_due_timers()} timer(s) fired")
 
 
+@main.group("mail")
+def mail_group() -> None:
+    """The outbox of emails."""
+
+
+@mail_group.command("send-due")
+@with_appcontext
+def mail_send_due() -> None:
+    """Send every email due now by SMTP (MAIL_* settings); failures wait and are tried again later."""
+    from .services.outbox import pending_count, send_due
+    from .services.timers import default_worker_id
+
+    sent = send_due(default_worker_id())
+    click.echo(f"{sent} email(s) sent; {pending_count()} waiting")
+
+
 @main.group("users")
 def users_group() -> None:
     """People and their groups."""

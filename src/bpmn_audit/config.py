@@ -79,4 +79,10 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "MAIL_SERVER": env("BPMN_AUDIT_MAIL_SERVER", "localhost"),
         "MAIL_PORT": int(env("BPMN_AUDIT_MAIL_PORT", "25")),
         "MAIL_DEFAULT_SENDER": env("BPMN_AUDIT_MAIL_SENDER", "audit@localhost"),
+        # emails: attempts before a message is given up (each wait doubles from MAIL_RETRY_SECONDS), how long
+        # a sender holds a message, and the address links in emails start with
+        "MAIL_MAX_ATTEMPTS": int(env("BPMN_AUDIT_MAIL_MAX_ATTEMPTS", "8")),
+        "MAIL_RETRY_SECONDS": int(env("BPMN_AUDIT_MAIL_RETRY_SECONDS", "60")),
+        "MAIL_LOCK_SECONDS": int(env("BPMN_AUDIT_MAIL_LOCK_SECONDS", "120")),
+        "BASE_URL": env("BPMN_AUDIT_BASE_URL", "http://127.0.0.1:5000"),
     }

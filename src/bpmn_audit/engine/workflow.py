@@ -264,7 +264,7 @@ class RunningAudit:
             except DataRuleError as error:
                 raise ScriptRuntimeError(f"after {_label(spec)}, {error}", spec.bpmn_id, spec.bpmn_name) from None
         if extensions.get("notify"):
-            detail = {"notify": extensions["notify"], "phase": extensions.get("phase")}
+            detail = {"notify": extensions["notify"], "phase": extensions.get("phase"), "task_id": str(task.id)}
             if extensions.get("unless_claimed"):
                 detail["unless_claimed"] = extensions["unless_claimed"]
             if extensions.get("notify_users"):  # named people (``${chair}``) rather than a whole group

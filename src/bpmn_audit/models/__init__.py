@@ -12,6 +12,7 @@ from .identity import User
 from .incident import Incident
 from .instance import ProcessInstance
 from .notification import Notification
+from .outbox import OutboxMessage
 from .task import HumanTask, TaskCandidate
 from .timer import TimerJob
 from .tracker import TrackerAction
@@ -19,4 +20,4 @@ from .tracker import TrackerAction
 __all__ = ["db", "Deployment", "DeploymentFile", "ProcessSpec", "HistoryEvent", "Incident", "User", "ProcessInstance",
            "HumanTask", "TimerJob", "TrackerAction", "Case", "CaseAccess", "AuditRetention", "Concern", "Notification",
            "AgencyReturn", "CaseFinding", "TaskCandidate",
-           "ApiToken", "Agency"]
+           "ApiToken", "Agency", "OutboxMessage"]

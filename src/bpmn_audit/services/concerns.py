@@ -22,7 +22,7 @@ from ..models import Case, Concern, HumanTask, ProcessInstance, User, db
 from ..models.base import utcnow
 from ..models.instance import RUNNING
 from ..models.task import COMPLETED
-from . import runtime
+from . import notifications, runtime
 from .cases import participation
 from .errors import PROCESS_KEY, Conflict, FormInvalid, NotFound
 from .persistence import record_event
@@ -91,6 +91,12 @@ def raise_concern(audit_id: int, user: User, summary: str, case_id: int | None =
         record_event(audit, "concern_raised", CONCERN_PROCESS, "Immediate concern raised", agency=agency,
                      actor=user.username, detail={"concern_id": concern.id, "pseudonym": pseudonym,
                                                   "process_id": process.id})
+        response = db.session.scalar(select(HumanTask.id).where(HumanTask.instance_id == process.id,
+                                                                HumanTask.bpmn_id == RESPONSE_TASK).limit(1))
+        notifications.tell(notifications.recipients(["business_unit"], None), "concern",
+                           f"Immediate concern raised in {audit.title or f'audit {audit_id}'}: respond today",
+                           audit_id, key=f"concern:{concern.id}",
+                           path=f"/tasks/{response}" if response else f"/audits/{audit_id}")
     return _view(concern)
 
 

@@ -6,7 +6,8 @@ agency. ``notify_users`` names people instead (an expression such as ``${chair}`
 the group is told. ``unless_claimed`` names a user task of the same instance: if someone has claimed (is assigned)
 it, nobody is told. Each person told gets a notification, and the audit's history says whom. Texts
 name the audit and the step, never a child: no case register data ever goes into a notification.
-Sending them by email is the notifications issue's work; this is the record it will send from.
+Each is emailed too, through the outbox (``services/outbox.py``), to those with an address: keyed by the
+step that told them, so a step retried or a timer fired twice emails nobody twice.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from ..engine.views import EngineEvent
 from ..models import HumanTask, Notification, ProcessInstance, User, db
 from ..models.base import utcnow
 from ..models.task import OPEN
+from . import outbox
 from .identity import AGENCY_SCOPED_GROUPS
 
 MAX_LIST = 200
@@ -43,10 +45,15 @@ def _active(usernames: list[str]) -> list[str]:
                                                               User.active.is_(True)).order_by(User.username)))
 
 
-def tell(usernames: list[str], kind: str, text: str, instance_id: int | None) -> None:
-    """Stage a notification for each user (the calling service commits)."""
+def tell(usernames: list[str], kind: str, text: str, instance_id: int | None, key: str | None = None,
+         path: str | None = None) -> None:
+    """Stage a notification for each user, and with a ``key`` (the step's identity) an email linking to
+    ``path``; the calling service commits."""
     for username in dict.fromkeys(usernames):
         db.session.add(Notification(recipient=username, kind=kind, text=text[:2000], instance_id=instance_id))
+        person = db.session.scalar(select(User).where(User.username == username)) if key else None
+        if person is not None:
+            outbox.stage(person, key, text[:300], text, path, instance_id, kind)
 
 
 def for_engine_event(instance: ProcessInstance, event: EngineEvent) -> list[str]:
@@ -57,7 +64,8 @@ def for_engine_event(instance: ProcessInstance, event: EngineEvent) -> list[str]
         return []
     named = event.detail.get("users")
     told = _active(named) if named else recipients(groups, event.agency)
-    tell(told, "process", f"{event.name}: {instance.title or instance.deployment.name}", instance.id)
+    tell(told, "process", f"{event.name}: {instance.title or instance.deployment.name}", instance.id,
+         key=f"event:{instance.id}:{event.detail.get('task_id') or event.bpmn_id}", path=f"/audits/{instance.id}")
     return told
 
 

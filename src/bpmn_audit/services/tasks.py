@@ -23,7 +23,7 @@ from ..models import HumanTask, TaskCandidate, User, db
 from ..models.base import utcnow
 from ..models.instance import RUNNING
 from ..models.task import COMPLETED, GROUP, OPEN, USER
-from . import agencies, cases, task_hooks
+from . import agencies, cases, notifications, task_hooks
 from .errors import PROCESS_KEY, Conflict, Forbidden, FormInvalid, NotFound
 from .forms import MAX_TEXT, clean_form
 from .identity import can_work_on, get_user, is_candidate
@@ -206,6 +206,11 @@ def assign_task(task_id: int, actor: User, username: str) -> HumanTask:
         task.assignee, task.claimed_at = (person.username, utcnow()) if person else (None, None)
         record_event(task.instance, "task_assigned", task.bpmn_id, task.name, agency=task.agency,
                      actor=actor.username, detail={"task_id": task.id, "assignee": task.assignee})
+        if person is not None:
+            notifications.tell([person.username], "assigned",
+                               f"A task is given to you: {task.name} ({task.instance.title or 'an audit'})",
+                               task.instance_id, key=f"assigned:{task.id}:{task.claimed_at.isoformat()}",
+                               path=f"/tasks/{task.id}")
     return task
 
 

@@ -14,13 +14,14 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from ..services.case_crypto import require_case_key
+from ..services.outbox import send_due
 from ..services.timers import fire_due_timers
 
 log = logging.getLogger(__name__)
 
 
 class TimerSweep(threading.Thread):
-    """Fires due timers every ``interval`` seconds until stopped."""
+    """Fires due timers and sends the emails due, every ``interval`` seconds until stopped."""
 
     def __init__(self, app: Flask, interval: float):
         super().__init__(name="timer-sweep", daemon=True)
@@ -29,12 +30,15 @@ class TimerSweep(threading.Thread):
         self.stopped = threading.Event()
 
     def sweep(self) -> int:
-        """One round: fire what is due now; a failure is logged (the timers keep their own incidents)."""
+        """One round: fire what is due now, then send the emails due; a failure is logged (the timers keep
+        their own incidents, the outbox its own errors) and the next round tries again."""
         with self.app.app_context():
             try:
-                return fire_due_timers("serve")
+                fired = fire_due_timers("serve")
+                send_due("serve")
+                return fired
             except Exception:  # one bad round must not end the sweep; the next round tries again
-                log.exception("the timer sweep failed; trying again in %s s", self.interval)
+                log.exception("the sweep failed; trying again in %s s", self.interval)
                 return 0
 
     def run(self) -> None:

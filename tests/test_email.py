@@ -1,0 +1,177 @@
+"""Email through the outbox, against a real SMTP server in the test process (aiosmtpd): a reminder arrives
+at its virtual time, once, and not a minute early; an immediate concern's email goes at once to the
+Business Unit with a link to its task; no email holds a child's name; with the SMTP server down, emails wait
+and go when it is back, each once."""
+
+from __future__ import annotations
+
+import re
+import socket
+from datetime import timedelta
+from email import message_from_bytes, policy
+
+import pytest
+import time_machine
+from aiosmtpd.controller import Controller
+from sqlalchemy import select
+
+from audit_driver import AuditDriver
+from bpmn_audit.models import OutboxMessage, db
+from bpmn_audit.models.outbox import FAILED, PENDING, SENT
+from bpmn_audit.services import cases, concerns, outbox
+from bpmn_audit.services.timers import fire_due_timers
+from conftest import LAUNCH
+
+
+class Inbox:
+    """An SMTP handler keeping each message it is given."""
+
+    def __init__(self):
+        self.messages = []
+        self.controller = None
+        self.port = 0
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content, policy=policy.default)))
+        return "250 OK"
+
+    def up(self) -> None:
+        """Start serving (a stopped aiosmtpd controller does not start again: a new one takes the port)."""
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def down(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+    def to(self, address: str) -> list:
+        return [message for recipients, message in self.messages if address in recipients]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def smtp(app):
+    """A running SMTP server the app sends to; ``smtp.down()`` and ``smtp.up()`` stop and restart it."""
+    inbox = Inbox()
+    port = _free_port()
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, BASE_URL="https://audit.example")
+    inbox.port = port
+    inbox.up()
+    yield inbox
+    inbox.down()
+
+
+@pytest.fixture
+def with_addresses(people):
+    for person in people.values():
+        person.email = f"{person.username}@partnership.example"
+    db.session.commit()
+    return people
+
+
+def _body(message) -> str:
+    return message.get_body(preferencelist=("plain",)).get_content()
+
+
+def test_the_reminder_arrives_at_its_virtual_time_once_and_not_a_minute_early(app, deployed, with_addresses, smtp):
+    people = with_addresses
+    with time_machine.travel(LAUNCH, tick=False) as clock:
+        audit = AuditDriver(people)
+        reminder_at = audit.data()["deadlines"]["notice_reminder"]
+        clock.move_to(reminder_at)
+        clock.shift(timedelta(minutes=-1))
+        fire_due_timers("tests")
+        outbox.send_due("tests")
+        assert smtp.to("nominator@partnership.example") == []
+        clock.shift(timedelta(minutes=2))
+        fire_due_timers("tests")
+        outbox.send_due("tests")
+        fire_due_timers("tests")  # nothing more is due: a second sweep sends nothing again
+        outbox.send_due("tests")
+    [reminder] = smtp.to("nominator@partnership.example")
+    assert reminder["Subject"] == "Reminder to nominate the cases: Neglect in under-fives"
+    assert f"https://audit.example/audits/{audit.instance_id}" in _body(reminder)
+    assert reminder.get_body(preferencelist=("html",)) is not None
+
+
+def test_an_immediate_concern_is_emailed_at_once_with_a_link_and_no_child_s_name(app, deployed, with_addresses,
+                                                                                  smtp):
+    people = with_addresses
+    with time_machine.travel(LAUNCH, tick=False):
+        audit = AuditDriver(people)
+        audit.complete("nominate_cases")
+        case = cases.list_cases(audit.instance_id, people["bu"])[0]
+        details = cases.read_case(case.id, people["bu"], "the test's check")
+        name = details.name
+        raised = concerns.raise_concern(audit.instance_id, people["lead.police"],
+                                        f"{name} had bruises and no referral was made", case.id)
+        assert outbox.send_due("tests") >= 1
+    [email] = smtp.to("bu.officer@partnership.example")
+    assert "Immediate concern raised in Neglect in under-fives" in email["Subject"]
+    assert "https://audit.example/tasks/" in _body(email)
+    every_body = [_body(message) + message.get_body(preferencelist=("html",)).get_content()
+                  + str(message["Subject"]) for _, message in smtp.messages]
+    # neither the child's name, first name nor any identifier (the pseudonym is not one: it is the audit's)
+    identifiers = [name, name.split()[0], details.system_id, *details.other_ids.values()]
+    assert every_body and not [part for body in every_body for part in identifiers
+                               if re.search(rf"\b{re.escape(part)}\b", body)]
+    assert raised.open
+
+
+def test_with_the_smtp_server_down_emails_wait_and_go_when_it_is_back_each_once(app, deployed, with_addresses,
+                                                                               smtp):
+    people = with_addresses
+    smtp.down()
+    with time_machine.travel(LAUNCH, tick=False) as clock:
+        audit = AuditDriver(people)
+        audit.complete("nominate_cases")
+        concerns.raise_concern(audit.instance_id, people["lead.police"], "Worried about a sibling")
+        assert outbox.send_due("tests") == 0
+        waiting = db.session.scalars(select(OutboxMessage)).all()
+        assert waiting and {m.status for m in waiting} == {PENDING} and {m.attempts for m in waiting} == {1}
+        assert all("ConnectionRefusedError" in m.last_error for m in waiting)
+        clock.shift(timedelta(seconds=30))
+        smtp.up()
+        assert outbox.send_due("tests") == 0  # not before its wait (60 s) is over
+        clock.shift(timedelta(seconds=31))
+        assert outbox.send_due("tests") == len(waiting)
+        assert outbox.send_due("tests") == 0
+    db.session.expire_all()
+    assert {m.status for m in db.session.scalars(select(OutboxMessage))} == {SENT}
+    assert len(smtp.messages) == len(waiting)
+
+
+def test_a_message_that_keeps_failing_is_given_up_with_its_error(app, deployed, with_addresses, smtp):
+    people = with_addresses
+    app.config.update(MAIL_MAX_ATTEMPTS=2)
+    smtp.down()
+    with time_machine.travel(LAUNCH, tick=False) as clock:
+        audit = AuditDriver(people)
+        audit.complete("nominate_cases")
+        concerns.raise_concern(audit.instance_id, people["lead.police"], "Worried")
+        outbox.send_due("tests")
+        clock.shift(timedelta(minutes=5))
+        outbox.send_due("tests")
+    db.session.expire_all()
+    assert {m.status for m in db.session.scalars(select(OutboxMessage))} == {FAILED}
+
+
+def test_a_task_given_to_someone_is_emailed_to_them_with_its_link(app, deployed, with_addresses, smtp):
+    from bpmn_audit.services import tasks
+
+    people = with_addresses
+    with time_machine.travel(LAUNCH, tick=False):
+        audit = AuditDriver(people)
+        audit.complete("nominate_cases")
+        task = next(t for t in audit.open_tasks("confirm_audit_lead") if t.agency == "police")
+        tasks.assign_task(task.id, people["bu"], "lead.police")
+        outbox.send_due("tests")
+    [email] = smtp.to("lead.police@partnership.example")
+    assert email["Subject"].startswith("A task is given to you: Confirm the agency's audit lead")
+    assert f"https://audit.example/tasks/{task.id}" in _body(email)
