@@ -42,6 +42,9 @@ def test_signing_in_wrongly_then_rightly_and_every_page_passes_axe(page, site):
     _no_serious_violations(page)
     page.get_by_role("button", name="Revoke the token for laptop script").click()
     expect(page.locator(".govuk-notification-banner")).to_contain_text("The token is revoked")
+    page.get_by_role("link", name="Notifications (0)").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Notifications")
+    _no_serious_violations(page)
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url(f"{site}/sign-in")
 

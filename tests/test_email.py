@@ -175,3 +175,21 @@ def test_a_task_given_to_someone_is_emailed_to_them_with_its_link(app, deployed,
     [email] = smtp.to("lead.police@partnership.example")
     assert email["Subject"].startswith("A task is given to you: Confirm the agency's audit lead")
     assert f"https://audit.example/tasks/{task.id}" in _body(email)
+
+
+def test_what_someone_is_told_is_listed_for_them_in_the_app_until_read(app, deployed, with_addresses, sign_in):
+    people = with_addresses
+    with time_machine.travel(LAUNCH, tick=False) as clock:
+        audit = AuditDriver(people)
+        clock.move_to(audit.data()["deadlines"]["notice_reminder"])
+        clock.shift(timedelta(minutes=1))
+        fire_due_timers("tests")
+        nominator = sign_in("nominator")
+        page = nominator.get("/notifications").get_data(as_text=True)
+        assert "Reminder to nominate the cases: Neglect in under-fives" in page and "New" in page
+        assert "Notifications (1)" in page
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+        assert nominator.post("/notifications/read", data={"csrf_token": token}).status_code == 302
+        page = nominator.get("/notifications").get_data(as_text=True)
+        assert "Notifications (0)" in page and ">New<" not in page
+        assert "Nothing yet" in sign_in("lead.police").get("/notifications").get_data(as_text=True)

@@ -12,7 +12,7 @@ step that told them, so a step retried or a timer fired twice emails nobody twic
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from ..engine.views import EngineEvent
 from ..models import HumanTask, Notification, ProcessInstance, User, db
@@ -91,3 +91,17 @@ def mark_read(user: User, notification_ids: list[int]) -> int:
         Notification.read_at.is_(None)).values(read_at=utcnow()))
     db.session.commit()
     return result.rowcount
+
+
+def mark_all_read(user: User) -> int:
+    """Mark every unread notification of the user read; return how many changed."""
+    result = db.session.execute(update(Notification).where(
+        Notification.recipient == user.username, Notification.read_at.is_(None)).values(read_at=utcnow()))
+    db.session.commit()
+    return result.rowcount
+
+
+def count_unread(user: User) -> int:
+    """How many notifications the user has not read (for the navigation)."""
+    return db.session.scalar(select(func.count()).select_from(Notification).where(
+        Notification.recipient == user.username, Notification.read_at.is_(None))) or 0

@@ -4,8 +4,8 @@ elsewhere.
 
 Areas: ``auth`` (sign-in, sign-out), ``inbox``, ``task_pages`` (with the purpose-built parts of ``app_pages``,
 saved by ``case_pages`` and ``agency_audit_pages``), ``concern_pages``, ``audit_pages``, ``agency_pages``
-(the partnership's agencies), ``process_pages`` (the process owner's and the admin's), ``account`` (API
-tokens), ``api`` (the JSON API).
+(the partnership's agencies), ``process_pages`` (the process owner's and the admin's),
+``notification_pages``, ``account`` (API tokens), ``api`` (the JSON API).
 """
 
 from __future__ import annotations
@@ -72,6 +72,12 @@ def _task_count() -> int:
     return count_inbox(current_user) if current_user.is_authenticated else 0
 
 
+def _unread_count() -> int:
+    from ..services.notifications import count_unread
+
+    return count_unread(current_user) if current_user.is_authenticated else 0
+
+
 def register(app: Flask) -> None:
     """Attach templates, security, blueprints and error handlers to the app."""
     from . import (
@@ -84,6 +90,7 @@ def register(app: Flask) -> None:
         case_pages,
         concern_pages,
         inbox,
+        notification_pages,
         process_pages,
         task_pages,
     )
@@ -93,12 +100,14 @@ def register(app: Flask) -> None:
         "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf")})])
     app.jinja_env.filters["london"] = _london
     app.jinja_env.globals["task_count"] = _task_count
+    app.jinja_env.globals["unread_count"] = _unread_count
     WTFormsHelpers(app)
     security.init(app)
     input_rules.init(app)
     security.csrf.exempt(api.bp)  # bearer tokens, no cookies: nothing for another site to forge
     for blueprint in (bp, auth.bp, inbox.bp, task_pages.bp, case_pages.bp, agency_audit_pages.bp, concern_pages.bp,
-                      audit_pages.bp, agency_pages.bp, process_pages.bp, account.bp, api.bp):
+                      audit_pages.bp, agency_pages.bp, process_pages.bp, notification_pages.bp, account.bp,
+                      api.bp):
         app.register_blueprint(blueprint)
     app.register_error_handler(ServiceError, _service_error)
     app.register_error_handler(EngineError, _engine_error)
