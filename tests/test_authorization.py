@@ -71,6 +71,8 @@ TABLE = {
                           {"anonymous": 302, "lead.police": 200, "lead.health": 404, "bu": 200}),
     "account.account": ("GET", "/account", None, {"anonymous": 302, "lead.police": 200, "lead.health": 200,
                                                   "bu": 200}),
+    "account.email_preference": ("POST", "/account/email", None,  # no choice sent: a 400 for the signed in
+                                 {"anonymous": 302, "lead.police": 400, "lead.health": 400, "bu": 400}),
     "account.revoke": ("POST", "/account/tokens/{token}/revoke", None,
                        {"anonymous": 302, "lead.police": 404, "lead.health": 404, "bu": 404}),
     "api.openapi": ("GET", "/api/v1/openapi.json", None, {"anonymous": 200, "lead.police": 200, "lead.health": 200,

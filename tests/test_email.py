@@ -193,3 +193,33 @@ def test_what_someone_is_told_is_listed_for_them_in_the_app_until_read(app, depl
         page = nominator.get("/notifications").get_data(as_text=True)
         assert "Notifications (0)" in page and ">New<" not in page
         assert "Nothing yet" in sign_in("lead.police").get("/notifications").get_data(as_text=True)
+
+
+def test_a_daily_digest_holds_what_is_not_urgent_until_7am_and_an_urgent_email_goes_at_once(
+        app, deployed, with_addresses, smtp, sign_in):
+    people = with_addresses
+    for username in ("nominator", "bu.officer"):
+        browser = sign_in(username)
+        page = browser.get("/account").get_data(as_text=True)
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+        assert browser.post("/account/email", data={"csrf_token": token, "digest": "yes"}).status_code == 302
+    with time_machine.travel(LAUNCH, tick=False) as clock:
+        audit = AuditDriver(people)
+        clock.move_to(audit.data()["deadlines"]["notice_reminder"])  # Wednesday 13 January, 09:00
+        clock.shift(timedelta(minutes=1))
+        fire_due_timers("tests")
+        concerns.raise_concern(audit.instance_id, people["bu"], "Worried about a sibling")
+        outbox.send_due("tests")
+        assert smtp.to("nominator@partnership.example") == []  # held for the digest
+        [urgent] = smtp.to("bu.officer@partnership.example")  # a concern goes at once, digest or not
+        assert "Immediate concern raised" in urgent["Subject"]
+        clock.move_to("2027-01-14T06:59:00+00:00")
+        outbox.send_due("tests")
+        assert smtp.to("nominator@partnership.example") == []
+        clock.move_to("2027-01-14T07:01:00+00:00")
+        outbox.send_due("tests")
+        outbox.send_due("tests")
+    [digest] = smtp.to("nominator@partnership.example")
+    assert digest["Subject"] == "Your audit digest: 1 thing since yesterday"
+    assert "Reminder to nominate the cases: Neglect in under-fives" in _body(digest)
+    assert f"https://audit.example/audits/{audit.instance_id}" in _body(digest)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, String
+from sqlalchemy import JSON, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import UTCDateTime, db
@@ -22,6 +22,8 @@ class User(UserMixin, db.Model):
     username: Mapped[str] = mapped_column(String(200), unique=True)
     name: Mapped[str] = mapped_column(String(300))
     email: Mapped[str | None] = mapped_column(String(300))
+    # emails once a day (a digest at 07:00 London) rather than as things happen; urgent ones always go at once
+    email_digest: Mapped[bool] = mapped_column(default=False, server_default=false())
     password_hash: Mapped[str | None] = mapped_column(String(300))
     agency: Mapped[str | None] = mapped_column(String(100))
     groups: Mapped[list[str]] = mapped_column(JSON, default=list)

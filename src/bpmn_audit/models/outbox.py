@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import UTCDateTime, db, utcnow
@@ -34,3 +34,5 @@ class OutboxMessage(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     lock_owner: Mapped[str | None] = mapped_column(String(200))
     lock_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # held for the recipient's daily digest (sent with their other held messages as one email)
+    digest: Mapped[bool] = mapped_column(default=False, server_default=false())

@@ -95,7 +95,7 @@ def raise_concern(audit_id: int, user: User, summary: str, case_id: int | None =
                                                                 HumanTask.bpmn_id == RESPONSE_TASK).limit(1))
         notifications.tell(notifications.recipients(["business_unit"], None), "concern",
                            f"Immediate concern raised in {audit.title or f'audit {audit_id}'}: respond today",
-                           audit_id, key=f"concern:{concern.id}",
+                           audit_id, key=f"concern:{concern.id}", urgent=True,
                            path=f"/tasks/{response}" if response else f"/audits/{audit_id}")
     return _view(concern)
 

@@ -76,3 +76,10 @@ def is_candidate(user: User, task: HumanTask) -> bool:
         if group not in AGENCY_SCOPED_GROUPS or not task.agency or task.agency == user.agency:
             return True
     return False
+
+
+def set_email_digest(user: User, digest: bool) -> User:
+    """Choose emails once a day (``True``) or as things happen; urgent ones always go at once."""
+    with transaction():
+        user.email_digest = bool(digest)
+    return user

@@ -22,6 +22,8 @@ from . import outbox
 from .identity import AGENCY_SCOPED_GROUPS
 
 MAX_LIST = 200
+#: processes whose every word is urgent: emailed at once, whatever the person chose
+URGENT_PROCESSES = frozenset({"immediate_concern"})
 
 
 def recipients(groups: list[str], agency: str | None) -> list[str]:
@@ -46,14 +48,14 @@ def _active(usernames: list[str]) -> list[str]:
 
 
 def tell(usernames: list[str], kind: str, text: str, instance_id: int | None, key: str | None = None,
-         path: str | None = None) -> None:
+         path: str | None = None, urgent: bool = False) -> None:
     """Stage a notification for each user, and with a ``key`` (the step's identity) an email linking to
-    ``path``; the calling service commits."""
+    ``path`` (``urgent``: at once, even for those who chose a daily digest); the calling service commits."""
     for username in dict.fromkeys(usernames):
         db.session.add(Notification(recipient=username, kind=kind, text=text[:2000], instance_id=instance_id))
         person = db.session.scalar(select(User).where(User.username == username)) if key else None
         if person is not None:
-            outbox.stage(person, key, text[:300], text, path, instance_id, kind)
+            outbox.stage(person, key, text[:300], text, path, instance_id, kind, urgent=urgent)
 
 
 def for_engine_event(instance: ProcessInstance, event: EngineEvent) -> list[str]:
@@ -65,7 +67,8 @@ def for_engine_event(instance: ProcessInstance, event: EngineEvent) -> list[str]
     named = event.detail.get("users")
     told = _active(named) if named else recipients(groups, event.agency)
     tell(told, "process", f"{event.name}: {instance.title or instance.deployment.name}", instance.id,
-         key=f"event:{instance.id}:{event.detail.get('task_id') or event.bpmn_id}", path=f"/audits/{instance.id}")
+         key=f"event:{instance.id}:{event.detail.get('task_id') or event.bpmn_id}", path=f"/audits/{instance.id}",
+         urgent=instance.process_key in URGENT_PROCESSES)
     return told
 
 

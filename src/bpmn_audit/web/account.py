@@ -1,17 +1,19 @@
-"""The account page: who I am, and my API tokens (make one, revoke one)."""
+"""The account page: who I am, how I get emails (as things happen, or a daily digest), and my API tokens
+(make one, revoke one)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextInput
+from werkzeug.exceptions import BadRequest
 from wtforms import StringField, SubmitField
 from wtforms.validators import InputRequired, Length
 
-from ..services import api_tokens
+from ..services import api_tokens, identity
 from ..services.errors import Conflict
 from .security import requires
 
@@ -49,4 +51,17 @@ def revoke(token_id: int) -> Any:
     """Revoke one of my tokens."""
     api_tokens.revoke_token(current_user, token_id)  # CSRFProtect has checked the form's token already
     flash("The token is revoked: it no longer signs anyone in")
+    return redirect(url_for("account.account"))
+
+
+@bp.post("/email")
+@requires()
+def email_preference() -> Any:
+    """Emails as things happen, or once a day (CSRFProtect has checked the form)."""
+    chosen = request.form.get("digest")
+    if chosen not in ("yes", "no"):
+        raise BadRequest("choose how to get emails: once a day or as things happen")
+    identity.set_email_digest(current_user, chosen == "yes")
+    flash("You get one email a day, at 7am, with everything that is not urgent" if chosen == "yes"
+          else "You get each email as things happen")
     return redirect(url_for("account.account"))
