@@ -287,6 +287,26 @@ def serve_command(host: str, port: int, sweep_seconds: float) -> None:
         raise click.ClickException(str(error)) from error
 
 
+@main.command("worker")
+@click.option("--interval", default=30.0, show_default=True, type=click.FloatRange(0.05, 3600),
+              help="Seconds between rounds.")
+@with_appcontext
+def worker_command(interval: float) -> None:
+    """Fire due timers and send due emails in a loop, with a heartbeat, until SIGTERM or Ctrl-C."""
+    import signal
+    import threading
+
+    from .services.sweep import run_until, worker_name
+
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    name = worker_name("worker")
+    click.echo(f"Worker {name}: a round every {interval:g} s; SIGTERM or Ctrl-C stops it after the round")
+    run_until(current_app._get_current_object(), name, interval, stop)
+    click.echo(f"Worker {name} stopped")
+
+
 @main.command("demo")
 @with_appcontext
 def demo() -> None:

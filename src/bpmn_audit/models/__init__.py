@@ -16,8 +16,9 @@ from .outbox import OutboxMessage
 from .task import HumanTask, TaskCandidate
 from .timer import TimerJob
 from .tracker import TrackerAction
+from .worker import WorkerHeartbeat
 
 __all__ = ["db", "Deployment", "DeploymentFile", "ProcessSpec", "HistoryEvent", "Incident", "User", "ProcessInstance",
            "HumanTask", "TimerJob", "TrackerAction", "Case", "CaseAccess", "AuditRetention", "Concern", "Notification",
            "AgencyReturn", "CaseFinding", "TaskCandidate",
-           "ApiToken", "Agency", "OutboxMessage"]
+           "ApiToken", "Agency", "OutboxMessage", "WorkerHeartbeat"]
