@@ -24,6 +24,8 @@ class User(UserMixin, db.Model):
     email: Mapped[str | None] = mapped_column(String(300))
     # emails once a day (a digest at 07:00 London) rather than as things happen; urgent ones always go at once
     email_digest: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # the SHA-256 of the secret in the person's calendar feed link (None: no link); revoked by clearing it
+    calendar_digest: Mapped[str | None] = mapped_column(String(64), unique=True)
     password_hash: Mapped[str | None] = mapped_column(String(300))
     agency: Mapped[str | None] = mapped_column(String(100))
     groups: Mapped[list[str]] = mapped_column(JSON, default=list)

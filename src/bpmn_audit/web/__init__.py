@@ -5,7 +5,7 @@ elsewhere.
 Areas: ``auth`` (sign-in, sign-out), ``inbox``, ``task_pages`` (with the purpose-built parts of ``app_pages``,
 saved by ``case_pages`` and ``agency_audit_pages``), ``concern_pages``, ``audit_pages``, ``agency_pages``
 (the partnership's agencies), ``process_pages`` (the process owner's and the admin's),
-``notification_pages``, ``account`` (API tokens), ``api`` (the JSON API).
+``notification_pages``, ``calendar_pages`` (iCalendar feeds), ``account`` (API tokens), ``api`` (the JSON API).
 """
 
 from __future__ import annotations
@@ -87,6 +87,7 @@ def register(app: Flask) -> None:
         api,
         audit_pages,
         auth,
+        calendar_pages,
         case_pages,
         concern_pages,
         inbox,
@@ -106,8 +107,8 @@ def register(app: Flask) -> None:
     input_rules.init(app)
     security.csrf.exempt(api.bp)  # bearer tokens, no cookies: nothing for another site to forge
     for blueprint in (bp, auth.bp, inbox.bp, task_pages.bp, case_pages.bp, agency_audit_pages.bp, concern_pages.bp,
-                      audit_pages.bp, agency_pages.bp, process_pages.bp, notification_pages.bp, account.bp,
-                      api.bp):
+                      audit_pages.bp, agency_pages.bp, process_pages.bp, notification_pages.bp, calendar_pages.bp,
+                      account.bp, api.bp):
         app.register_blueprint(blueprint)
     app.register_error_handler(ServiceError, _service_error)
     app.register_error_handler(EngineError, _engine_error)
