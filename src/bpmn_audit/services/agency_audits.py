@@ -77,9 +77,17 @@ def shared(audit_id: int) -> bool:
 
 def agencies_of(audit_id: int, user: User) -> list[str]:
     """The agencies taking part in the audit whose reports ``user`` may read."""
-    codes = db.session.scalars(select(HumanTask.agency).where(HumanTask.instance_id == audit_id,
-                                                              HumanTask.agency.is_not(None)).distinct())
-    return sorted(code for code in codes if may_read(user, audit_id, code))
+    if not user.active:
+        return []
+    codes = set(db.session.scalars(select(HumanTask.agency).where(HumanTask.instance_id == audit_id,
+                                                                  HumanTask.agency.is_not(None)).distinct()))
+    groups = set(user.groups or [])
+    taking_part = participation(user, audit_id)  # once for the audit, not once per agency as may_read would
+    if "business_unit" in groups or taking_part.chairs or (
+            groups & {"agency_lead", "practitioner"} and taking_part.agency_takes_part and shared(audit_id)):
+        return sorted(codes)
+    own = "agency_lead" in groups and taking_part.agency_takes_part and user.agency in codes
+    return [user.agency] if own else []
 
 
 def save_finding(audit_id: int, agency: str, case_id: int, user: User, form: Mapping[str, Any]) -> AgencyAudit:

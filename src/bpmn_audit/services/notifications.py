@@ -51,10 +51,11 @@ def tell(usernames: list[str], kind: str, text: str, instance_id: int | None, ke
          path: str | None = None, urgent: bool = False) -> None:
     """Stage a notification for each user, and with a ``key`` (the step's identity) an email linking to
     ``path`` (``urgent``: at once, even for those who chose a daily digest); the calling service commits."""
-    for username in dict.fromkeys(usernames):
+    told = list(dict.fromkeys(usernames))
+    for username in told:
         db.session.add(Notification(recipient=username, kind=kind, text=text[:2000], instance_id=instance_id))
-        person = db.session.scalar(select(User).where(User.username == username)) if key else None
-        if person is not None:
+    if key:  # one query for everyone told, not one each
+        for person in db.session.scalars(select(User).where(User.username.in_(told))):
             outbox.stage(person, key, text[:300], text, path, instance_id, kind, urgent=urgent)
 
 

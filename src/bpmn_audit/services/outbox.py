@@ -47,13 +47,14 @@ def stage(user: User, key: str, subject: str, text: str, path: str | None, insta
     if db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == key)) is not None:
         return
     link = current_app.config["BASE_URL"].rstrip("/") + (path or "/")
+    held = bool(user.email_digest and not urgent)  # for the person's daily digest
     db.session.add(OutboxMessage(
         key=key, kind=kind, recipient=user.username, address=user.email, subject=subject[:300],
         body_text=f"{text}\n\nOpen it: {link}\n\n{FOOTER}\n",
         body_html=(f"<p>{escape(text)}</p><p><a href=\"{escape(link)}\">Open it in the audit service</a></p>"
                    f"<p>{escape(FOOTER)}</p>"),
-        instance_id=instance_id, status=PENDING, attempts=0, digest=bool(user.email_digest and not urgent),
-        next_attempt_at=next_digest_at(utcnow()) if user.email_digest and not urgent else utcnow()))
+        instance_id=instance_id, status=PENDING, attempts=0, digest=held,
+        next_attempt_at=next_digest_at(utcnow()) if held else utcnow()))
 
 
 def next_digest_at(now: datetime) -> datetime:

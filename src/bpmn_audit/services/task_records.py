@@ -21,11 +21,9 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
-
 from ..engine.script_functions import MAX_ACTION_PART, MAX_ACTIONS, REVIEW_TYPES
 from ..engine.task_forms import TaskForm
-from ..models import Case, HumanTask, User, db
+from ..models import HumanTask, User
 from . import agencies, agency_audits, cases, identity, tasks
 from .case_form import MAX_HOUSEHOLD, MAX_IDENTIFIER, MAX_LABEL, MAX_NAME, MAX_OTHER_IDS, clean_case
 from .errors import FormInvalid
@@ -38,9 +36,10 @@ _SOME_TEXT = r"\S"  # blank answers are missing answers
 def schema(task: HumanTask, form: TaskForm, user: User) -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of the data completing ``task`` takes, its records included, as ``user``
     (who may see the task) would send it."""
-    base = json_schema(form.fields, identity.usernames_in, agencies.active_codes(), tasks.case_ids_of(task.instance_id))
+    case_ids = tasks.case_ids_of(task.instance_id)
+    base = json_schema(form.fields, identity.usernames_in, agencies.active_codes(), case_ids)
     if form.app_page == "nominate_cases":
-        return _nomination_schema(task, base)
+        return _nomination_schema(len(case_ids), base)
     if form.app_page == "submit_agency_report" and task.agency:
         return _agency_audit_schema(task, user, base)
     if form.app_page == "record_actions":
@@ -65,8 +64,7 @@ def complete_task(task_id: int, user: User, data: dict[str, Any]) -> HumanTask:
     return tasks.complete_task(task_id, user, data)
 
 
-def _nomination_schema(task: HumanTask, base: dict[str, Any]) -> dict[str, Any]:
-    entered = _case_count(task.instance_id)
+def _nomination_schema(entered: int, base: dict[str, Any]) -> dict[str, Any]:
     properties = {key: value for key, value in base["properties"].items() if key != "case_count"}
     properties["cases"] = {"type": "array", "title": "The children to enter in the case register",
                            "minItems": 0 if entered else 1, "maxItems": max(0, MAX_CASES_AT_ONCE - entered),
@@ -110,12 +108,9 @@ def _nominate(task: HumanTask, user: User, data: dict[str, Any]) -> dict[str, An
     for case in given:
         cases.nominate_case(task.instance_id, user, case)
     if data.get("case_count") in (None, ""):  # the API leaves it to the register; a page asks for it
-        return {**data, "case_count": _case_count(task.instance_id)}
+        return {**data, "case_count": len(tasks.case_ids_of(task.instance_id))}
     return data
 
-
-def _case_count(audit_id: int) -> int:
-    return db.session.scalar(select(func.count()).select_from(Case).where(Case.instance_id == audit_id)) or 0
 
 
 def _text(longest: int) -> dict[str, Any]:

@@ -57,7 +57,7 @@ def diagram(audit_id: int) -> Any:
 @requires()
 def report(audit_id: int, agency: str) -> Any:
     """One agency's report: its finding on each case and its return (404 for those who may not read it yet)."""
-    audits.get_audit(current_user, audit_id)
+    audit = audits.get_audit(current_user, audit_id)
     shown = agency_audits.agency_audit(audit_id, agency, current_user)
-    return render_template("report.html", report=shown, audit=audits.get_audit(current_user, audit_id),
+    return render_template("report.html", report=shown, audit=audit,
                            gradings=agency_audits.GRADINGS, texts=agency_audits.FINDING_TEXTS)
