@@ -154,3 +154,4 @@ both_backends = pytest.mark.parametrize("backend", ["sqlite", pytest.param("post
 
 
 from browsing import browser, demo_site, page, site  # noqa: E402, F401  (the browser tests' session fixtures)
+from mail_server import smtp, with_addresses  # noqa: E402, F401  (a real SMTP server for the email tests)

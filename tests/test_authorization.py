@@ -108,6 +108,13 @@ TABLE = {
                           {"anonymous": 401, "lead.police": 200, "lead.health": 404, "bu": 200}),
     "api.raise_concern": ("POST", "/api/v1/audits/{audit}/concerns", {"summary": "Bruising seen"},
                           {"anonymous": 401, "lead.police": 201, "lead.health": 404, "bu": 201}),
+    "extension_pages.extend": ("GET", "/audits/{audit}/deadlines", None,
+                               {"anonymous": 302, "lead.police": 404, "lead.health": 404, "bu": 200}),
+    "api.list_deadlines": ("GET", "/api/v1/audits/{audit}/deadlines", None,
+                           {"anonymous": 401, "lead.police": 403, "lead.health": 403, "bu": 200}),
+    "api.extend_deadline": ("POST", "/api/v1/audits/{audit}/deadlines",  # a date before the deadline: refused
+                            {"deadline": "notice_due", "due_on": "2027-01-05", "reason": "More time"},
+                            {"anonymous": 401, "lead.police": 403, "lead.health": 403, "bu": 400}),
     "api.start_audit": ("POST", "/api/v1/audits", None, {"anonymous": 401, "lead.police": 403, "lead.health": 403,
                                                          "bu": 201}),
 }

@@ -124,6 +124,19 @@ def test_the_audit_page_draws_its_diagram_and_passes_axe(page, site):
     _no_serious_violations(page)
 
 
+def test_the_deadline_extension_page_shows_its_errors_beside_the_fields_and_passes_axe(page, site):
+    _sign_in(page, site, "bu.officer")
+    page.get_by_role("link", name="Audits").click()
+    page.get_by_role("link", name="Neglect in under-fives").click()
+    page.get_by_role("link", name="Extend a deadline").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Extend a deadline")
+    _no_serious_violations(page)
+    page.get_by_role("button", name="Extend the deadline").click()  # nothing chosen: nothing changes
+    expect(page.locator("#due_on-error")).to_contain_text("Enter the new deadline")
+    expect(page.locator("#reason-error")).to_contain_text("Give a reason")
+    _no_serious_violations(page)
+
+
 def test_the_business_unit_adds_an_agency_and_the_page_passes_axe(page, site):
     _sign_in(page, site, "bu.officer")
     page.get_by_role("link", name="Agencies").click()

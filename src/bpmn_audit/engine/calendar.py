@@ -138,6 +138,8 @@ def plan_deadlines(launch_date: date | str, notice_weeks: int, audit_weeks: int,
     deadline, and every later one, by a working day. Reminders fall 3 working days before their
     deadlines. The reading week ends 5 working days after the agency reports are due (what
     ``working_days_after(deadlines['audit_due'], 5)`` gives), never after the event deadline.
+    ``share_due`` is when the reports are shared at the latest: the agency audit deadline of the whole
+    audit, which stays put when one agency is given more time (its own ``audit_due`` moves).
     """
     launch = to_date(launch_date)
     weeks = _phase_weeks((notice_weeks, audit_weeks, review_weeks, analysis_weeks, qa_weeks))
@@ -154,6 +156,7 @@ def plan_deadlines(launch_date: date | str, notice_weeks: int, audit_weeks: int,
         "audit_reminder": at_london_time(working_days_before(ends["audit"], REMINDER_WORKING_DAYS),
                                          REMINDER_TIME),
         "audit_due": at_london_time(ends["audit"], DEADLINE_TIME),
+        "share_due": at_london_time(ends["audit"], DEADLINE_TIME),
         "reading_due": at_london_time(reading_ends, DEADLINE_TIME),
         "event_due": at_london_time(ends["review"], DEADLINE_TIME),
         "analysis_reminder": at_london_time(working_days_before(ends["analysis"], REMINDER_WORKING_DAYS),

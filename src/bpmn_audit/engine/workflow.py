@@ -110,6 +110,14 @@ class RunningAudit:
         last = self.workflow.last_task
         return dict(last.data) if last is not None else {}
 
+    def data_of(self, agency: str | None) -> dict[str, Any]:
+        """The data the audit's work still to do holds: one agency's (its per-agency tasks), or with None the
+        partnership's (tasks outside any agency's work); the process data if no such task is waiting."""
+        for task in self.workflow.get_tasks(state=TaskState.READY | TaskState.WAITING):
+            if task.data.get("agency") == agency:
+                return dict(task.data)
+        return self.data
+
     def element_states(self) -> dict[str, str]:
         """bpmn id -> ``active`` (ready, waiting or started) or ``completed``, for each element that has run
         (subprocesses included; an element both done and running again, as in a loop, is ``active``)."""

@@ -81,6 +81,8 @@ def _sync_tasks(instance: ProcessInstance, audit: RunningAudit) -> None:
         if row.engine_task_id not in ready:
             row.status = CANCELLED
             row.completed_at = utcnow()
+        elif row.due_at != ready[row.engine_task_id].due_at:
+            row.due_at = ready[row.engine_task_id].due_at  # its deadline was extended or moved
     for task_id, view in ready.items():
         if task_id in known:
             continue

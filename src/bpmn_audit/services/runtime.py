@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,6 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ..engine.errors import ScriptRuntimeError
 from ..engine.serializer import LIBRARY_VERSION, SERIALIZER_VERSION
+from ..engine.views import EngineEvent
 from ..engine.workflow import RunningAudit
 from ..models import HumanTask, Incident, ProcessInstance, TimerJob, User, db
 from ..models.instance import RUNNING
@@ -75,29 +77,60 @@ def set_variables(instance_id: int, user: User, values: dict[str, Any], reason: 
 
     Waiting timers that read them are re-armed: moving a booked date or a deadline moves the wait, and
     the old time no longer fires. Written to the audit's history (who, which variables, why).
-    Needs: business_unit or admin. Raises Forbidden, NotFound, Conflict (not running, or changed by
-    someone else meanwhile) and ProcessFailed (the values break the data rules, or the process fails).
+    Needs: business_unit or admin. Raises as ``edit_audit``.
     """
-    if not EDITORS.intersection(user.groups or []):
-        raise Forbidden("only the Business Unit can change an audit's data")
+    def change(instance: ProcessInstance, audit: RunningAudit, why: str) -> list[EngineEvent]:
+        events = audit.set_data(values, agency)
+        record_event(instance, "variables_changed", "", "process data", agency=agency, actor=user.username,
+                     detail={"variables": sorted(values), "reason": why})
+        return events
+
+    return edit_audit(instance_id, user, reason, change)
+
+
+def edit_audit(instance_id: int, user: User, reason: str,
+               change: Callable[[ProcessInstance, RunningAudit, str], list[EngineEvent]]) -> ProcessInstance:
+    """Load a running audit, let ``change`` alter it (given the reason, stripped), and save it in one transaction.
+
+    Needs: business_unit or admin. Raises Forbidden, NotFound, FormInvalid (no reason, or what ``change``
+    raises), Conflict (not running, or changed by someone else meanwhile) and ProcessFailed (the values break
+    the data rules, or the process fails).
+    """
+    check_editor(user)
     reason = (reason or "").strip()
-    if not reason or len(reason) > MAX_REASON:
-        raise FormInvalid({"reason": f"Give a reason of 1 to {MAX_REASON} characters"})
-    instance = get_instance(instance_id)
-    if instance.status != RUNNING:
-        raise Conflict(f"the audit is {instance.status}")
+    if problem := reason_problem(reason):
+        raise FormInvalid({"reason": problem})
+    instance = get_running(instance_id)
     try:
         with transaction():
             audit = load_audit(instance, engine_limits())
-            events = audit.set_data(values, agency)
-            record_event(instance, "variables_changed", "", "process data", agency=agency, actor=user.username,
-                         detail={"variables": sorted(values), "reason": reason})
+            events = change(instance, audit, reason)
             save_audit(instance, audit, events, user.username)
     except StaleDataError as error:
         raise Conflict("the audit was changed by someone else meanwhile; try again") from error
     except ScriptRuntimeError as error:
         raise ProcessFailed(f"the data could not be changed: {error}", error.element_id,
                             error.element_name) from error
+    return instance
+
+
+def reason_problem(reason: str | None) -> str | None:
+    """What is wrong with the reason given for a change, or None."""
+    reason = (reason or "").strip()
+    return None if 0 < len(reason) <= MAX_REASON else f"Give a reason of 1 to {MAX_REASON} characters"
+
+
+def check_editor(user: User) -> None:
+    """Raise Forbidden unless ``user`` may change running audits (the Business Unit, admins)."""
+    if not EDITORS.intersection(user.groups or []):
+        raise Forbidden("only the Business Unit can change an audit's data")
+
+
+def get_running(instance_id: int) -> ProcessInstance:
+    """One running audit by id; raises NotFound, and Conflict if it is not running."""
+    instance = get_instance(instance_id)
+    if instance.status != RUNNING:
+        raise Conflict(f"the audit is {instance.status}")
     return instance
 
 

@@ -62,7 +62,13 @@ def _http_error(error: HTTPException) -> Any:
     return answer, status, headers
 
 
-def _london(moment: datetime | None) -> str:
+def _london(moment: datetime | str | None) -> str:
+    """A moment (or an ISO string of one, as history details hold them) in London time."""
+    if isinstance(moment, str):
+        try:
+            moment = datetime.fromisoformat(moment)
+        except ValueError:
+            return moment
     return moment.astimezone(LONDON).strftime("%a %d %b %Y %H:%M") if moment else ""
 
 
@@ -90,6 +96,7 @@ def register(app: Flask) -> None:
         calendar_pages,
         case_pages,
         concern_pages,
+        extension_pages,
         inbox,
         notification_pages,
         process_pages,
@@ -108,7 +115,7 @@ def register(app: Flask) -> None:
     security.csrf.exempt(api.bp)  # bearer tokens, no cookies: nothing for another site to forge
     for blueprint in (bp, auth.bp, inbox.bp, task_pages.bp, case_pages.bp, agency_audit_pages.bp, concern_pages.bp,
                       audit_pages.bp, agency_pages.bp, process_pages.bp, notification_pages.bp, calendar_pages.bp,
-                      account.bp, api.bp):
+                      extension_pages.bp, account.bp, api.bp):
         app.register_blueprint(blueprint)
     app.register_error_handler(ServiceError, _service_error)
     app.register_error_handler(EngineError, _engine_error)

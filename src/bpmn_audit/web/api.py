@@ -8,7 +8,7 @@ status (the handlers in ``web/__init__``). The OpenAPI document describing these
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, request
@@ -16,7 +16,18 @@ from werkzeug.exceptions import BadRequest, Unauthorized
 
 from ..models import HumanTask, ProcessInstance, User
 from ..models.base import utcnow
-from ..services import agencies, agency_audits, api_tokens, audits, cases, concerns, runtime, task_records, tasks
+from ..services import (
+    agencies,
+    agency_audits,
+    api_tokens,
+    audits,
+    cases,
+    concerns,
+    extensions,
+    runtime,
+    task_records,
+    tasks,
+)
 from ..services.errors import FormInvalid
 from .openapi import document
 
@@ -185,6 +196,42 @@ def raise_concern(audit_id: int) -> Any:
         raise FormInvalid({"summary": "Describe the concern as text"})
     raised = concerns.raise_concern(audit_id, g.user, summary, case_id)
     return jsonify(_concern_json(raised)), 201
+
+
+@bp.get("/audits/<int(max=2147483647):audit_id>/deadlines")
+def list_deadlines(audit_id: int) -> Any:
+    """The audit's planned deadlines and whether each can still be extended (Business Unit)."""
+    return jsonify(_deadlines_json(extensions.form(g.user, audit_id, utcnow())))
+
+
+@bp.post("/audits/<int(max=2147483647):audit_id>/deadlines")
+def extend_deadline(audit_id: int) -> Any:
+    """Extend a deadline (``{"deadline", "due_on", "reason", "agency", "move_later"}``); the people affected are
+    told."""
+    body = _json_body()
+    deadline, due_on, reason = body.get("deadline"), body.get("due_on"), body.get("reason")
+    agency, move_later = body.get("agency"), body.get("move_later", False)
+    if not isinstance(deadline, str):
+        raise FormInvalid({"deadline": "Name the deadline to extend, such as audit_due"})
+    try:
+        day = date.fromisoformat(due_on) if isinstance(due_on, str) and len(due_on) == 10 else None
+    except ValueError:
+        day = None
+    if day is None:
+        raise FormInvalid({"due_on": "Give the new date as YYYY-MM-DD"})
+    if not isinstance(reason, str):
+        raise FormInvalid({"reason": "Give the reason as text"})
+    if (agency is not None and not isinstance(agency, str)) or not isinstance(move_later, bool):
+        raise BadRequest('"agency" must be an agency code or null, and "move_later" true or false')
+    extensions.extend(audit_id, g.user, deadline, day, reason, agency=agency, move_later=move_later)
+    return jsonify(_deadlines_json(extensions.form(g.user, audit_id, utcnow())))
+
+
+def _deadlines_json(offered: extensions.ExtensionForm) -> dict[str, Any]:
+    return {"audit_id": offered.instance.id, "agencies": offered.agencies,
+            "deadlines": [{"deadline": choice.deadline.key, "name": choice.deadline.name,
+                           "due": _iso(choice.due_at), "extendable": choice.open,
+                           "for_one_agency": choice.deadline.for_agency} for choice in offered.choices]}
 
 
 def _concern_json(concern: concerns.ConcernView) -> dict[str, Any]:

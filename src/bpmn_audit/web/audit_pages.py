@@ -11,7 +11,7 @@ from flask import Blueprint, jsonify, render_template
 from flask_login import current_user
 
 from ..models.base import utcnow
-from ..services import agency_audits, audits, cases, concerns, diagrams, tasks
+from ..services import agency_audits, audits, cases, concerns, diagrams, runtime, tasks
 from .paging import requested_page
 from .security import requires
 
@@ -42,7 +42,8 @@ def audit(audit_id: int) -> Any:
                            reports=agency_audits.agencies_of(audit_id, current_user),
                            concerns=concerns.list_concerns(audit_id, current_user) if raising else None,
                            history=audits.history(current_user, audit_id),
-                           assigner=bool(tasks.ASSIGNERS & set(current_user.groups or [])))
+                           assigner=bool(tasks.ASSIGNERS & set(current_user.groups or [])),
+                           editor=bool(runtime.EDITORS & set(current_user.groups or [])))
 
 
 @bp.get("/<int(max=2147483647):audit_id>/diagram.json")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..services.extensions import DEADLINES
+
 _ERROR = {"$ref": "#/components/schemas/Error"}
 
 
@@ -158,6 +160,24 @@ def document() -> dict[str, Any]:
                                  "case_id": {"type": ["integer", "null"]}}}}}},
                          "responses": {"201": _answer("The concern", {"$ref": "#/components/schemas/Concern"}),
                                        **_errors(400, 401, 404, 409)}}},
+            "/audits/{audit_id}/deadlines": {
+                "get": {"summary": "The audit's planned deadlines, and which can still be extended (Business Unit)",
+                        "parameters": [{"$ref": "#/components/parameters/AuditId"}],
+                        "responses": {"200": _answer("The deadlines", {"$ref": "#/components/schemas/Deadlines"}),
+                                      **_errors(401, 404, 409)}},
+                "post": {"summary": "Extend a deadline for the whole audit or one agency, with a reason; the reminder "
+                                    "and the escalation follow it and the people affected are told",
+                         "parameters": [{"$ref": "#/components/parameters/AuditId"}],
+                         "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                             "type": "object", "required": ["deadline", "due_on", "reason"], "properties": {
+                                 "deadline": {"type": "string", "enum": [d.key for d in DEADLINES]},
+                                 "due_on": {"type": "string", "format": "date"},
+                                 "reason": {"type": "string", "minLength": 1, "maxLength": 500},
+                                 "agency": {"type": ["string", "null"]},
+                                 "move_later": {"type": "boolean"}}}}}},
+                         "responses": {"200": _answer("The deadlines now",
+                                                      {"$ref": "#/components/schemas/Deadlines"}),
+                                       **_errors(400, 401, 404, 409)}}},
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
@@ -167,6 +187,13 @@ def document() -> dict[str, Any]:
                                        "schema": {"type": "integer"}}},
             "schemas": {
                 "Task": task,
+                "Deadlines": {"type": "object", "required": ["audit_id", "agencies", "deadlines"], "properties": {
+                    "audit_id": {"type": "integer"}, "agencies": {"type": "array", "items": {"type": "string"}},
+                    "deadlines": {"type": "array", "items": {
+                        "type": "object", "required": ["deadline", "name", "due", "extendable", "for_one_agency"],
+                        "properties": {"deadline": {"type": "string"}, "name": {"type": "string"},
+                                       "due": {"type": "string", "format": "date-time"},
+                                       "extendable": {"type": "boolean"}, "for_one_agency": {"type": "boolean"}}}}}},
                 "Audit": {"type": "object", "required": ["id", "title", "process_key", "status", "started_at"],
                           "properties": {"id": {"type": "integer"}, "title": {"type": ["string", "null"]},
                                          "process_key": {"type": "string"},

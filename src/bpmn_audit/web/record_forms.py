@@ -1,5 +1,5 @@
 """The forms of the purpose-built pages: entering a case, an agency's finding on a case and its return,
-raising an immediate concern, and saying why a child's details are read.
+raising an immediate concern, saying why a child's details are read, and extending a deadline.
 
 The fields carry the names the services take, so a service's FormInvalid messages go back onto them
 (:func:`show_errors`); the forms themselves render with GOV.UK widgets and carry the CSRF token, and
@@ -12,8 +12,27 @@ import re
 from collections.abc import Mapping
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSelect, GovSubmitInput, GovTextArea, GovTextInput
-from wtforms import FieldList, Form, FormField, RadioField, SelectField, StringField, SubmitField, TextAreaField
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxInput,
+    GovDateInput,
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import (
+    BooleanField,
+    DateField,
+    FieldList,
+    Form,
+    FormField,
+    RadioField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 
 from ..services.agency_audits import GRADINGS
@@ -74,6 +93,36 @@ class ConcernForm(FlaskForm):
     case_id = SelectField("Which child is it about?", widget=GovSelect(), validate_choice=False)
     summary = TextAreaField("What is the concern?", widget=GovTextArea())
     raise_concern = SubmitField("Raise the concern now", widget=GovSubmitInput())
+
+
+class DayField(DateField):
+    """A date as GOV.UK asks for one: day, month and year boxes (anything but three values is a wrong date)."""
+
+    def process_formdata(self, valuelist: list) -> None:
+        if not valuelist:
+            return
+        self.data = None
+        if len(valuelist) != 3:
+            self.raw_data = ["", "", ""]  # the widget re-renders three boxes, whatever was posted
+            raise ValueError("Enter a date as a day, a month and a year")
+        if not "".join(valuelist).strip():
+            raise ValueError(f"Enter the {self.label.text.lower()}")
+        try:
+            super().process_formdata([" ".join(part.strip() for part in valuelist)])
+        except ValueError:
+            raise ValueError("Enter a real date, as a day, a month and a year, like 27 3 2027") from None
+
+
+class ExtensionForm(FlaskForm):
+    """A deadline extended, for one agency or the whole audit, with a reason."""
+
+    deadline = RadioField("Which deadline?", widget=GovRadioInput(), validate_choice=False)
+    agency = SelectField("For whom?", widget=GovSelect(), validate_choice=False)
+    due_on = DayField("New deadline", widget=GovDateInput(), format="%d %m %Y")
+    move_later = BooleanField("Move the later deadlines, and the practitioner event if it is still to come, by as "
+                              "many working days", widget=GovCheckboxInput())
+    reason = TextAreaField("Why?", widget=GovTextArea())
+    extend = SubmitField("Extend the deadline", widget=GovSubmitInput())
 
 
 class PurposeForm(FlaskForm):
