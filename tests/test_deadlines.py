@@ -13,6 +13,7 @@ import pytest
 import time_machine
 
 from audit_driver import AuditDriver
+from bpmn_audit import create_app
 from bpmn_audit.engine.calendar import (
     LONDON,
     add_working_days,
@@ -20,6 +21,7 @@ from bpmn_audit.engine.calendar import (
     plan_deadlines,
     roll_forward,
     same_working_day_deadline,
+    use_region,
     working_days_after,
     working_hours_after,
 )
@@ -277,3 +279,37 @@ def test_task_due_dates_in_the_inbox_come_from_the_plan(app, people, deployed):
         leads = audit.open_tasks("confirm_audit_lead")
     assert sorted(task.agency for task in leads) == ["csc", "icb", "police"]
     assert {task.due_at for task in leads} == {datetime.fromisoformat(deadlines["notice_due"])}
+
+
+@pytest.fixture
+def back_to_england():
+    """Whatever a test chooses, the next test counts England's bank holidays again."""
+    yield
+    use_region("england")
+
+
+@pytest.mark.parametrize(("region", "working"), [
+    # 4 Jan (Scotland's 2 January, moved off the weekend), St Patrick's Day, Easter Monday, the Twelfth,
+    # Scotland's and then England's summer bank holiday, St Andrew's Day, all in 2027
+    ("england", [True, True, False, True, True, False, True]),
+    ("wales", [True, True, False, True, True, False, True]),
+    ("scotland", [False, True, True, True, False, True, False]),
+    ("northern-ireland", [True, False, False, False, True, False, True]),
+])
+def test_each_uk_nation_s_bank_holidays_can_be_chosen(back_to_england, region, working):
+    days = [date(2027, 1, 4), date(2027, 3, 17), date(2027, 3, 29), date(2027, 7, 12), date(2027, 8, 2),
+            date(2027, 8, 30), date(2027, 11, 30)]
+    use_region(region)
+    assert [is_working_day(day) for day in days] == working
+
+
+def test_a_scottish_partnership_s_audit_plans_around_st_andrew_s_day(back_to_england, tmp_path):
+    app = create_app({"TESTING": True, "BANK_HOLIDAYS": "scotland",
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'db.sqlite3'}"})
+    with app.app_context():
+        # launched on Monday 22 November 2027: the notice ends ten working days on, a day later for St Andrew's
+        assert _due(plan_deadlines("2027-11-22", 2, 5, 2, 2, 1), "notice_due").date() == date(2027, 12, 7)
+    with pytest.raises(ValueError, match="BANK_HOLIDAYS must be one of england, scotland, wales, northern-ireland"):
+        create_app({"TESTING": True, "BANK_HOLIDAYS": "mars"})
+    create_app({"TESTING": True})
+    assert _due(plan_deadlines("2027-11-22", 2, 5, 2, 2, 1), "notice_due").date() == date(2027, 12, 6)

@@ -28,6 +28,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         from .services.case_crypto import throwaway_key
 
         app.config["CASE_KEY"] = throwaway_key()
+    from .engine.calendar import use_region
+
+    use_region(app.config["BANK_HOLIDAYS"])  # one partnership per process: its bank holidays
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     from flask_migrate import Migrate

@@ -76,6 +76,8 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": env("BPMN_AUDIT_SECURE_COOKIES", "false").lower() == "true",
         "WTF_CSRF_TIME_LIMIT": None,  # a token lives as long as the session (which the idle timeout ends)
+        # whose bank holidays are not working days: england, scotland, wales or northern-ireland
+        "BANK_HOLIDAYS": env("BPMN_AUDIT_BANK_HOLIDAYS", "england"),
         "MAIL_SERVER": env("BPMN_AUDIT_MAIL_SERVER", "localhost"),
         "MAIL_PORT": int(env("BPMN_AUDIT_MAIL_PORT", "25")),
         "MAIL_DEFAULT_SENDER": env("BPMN_AUDIT_MAIL_SENDER", "audit@localhost"),

@@ -1,4 +1,8 @@
-"""Working-day calendar for audit deadlines, in England: weekends and bank holidays are not working days.
+"""Working-day calendar for audit deadlines: weekends and bank holidays are not working days.
+
+The bank holidays are England's unless the partnership is elsewhere in the UK (``BANK_HOLIDAYS``: england,
+scotland, wales or northern-ireland, set once per process by ``use_region`` when the app is made), from
+the maintained ``holidays`` library.
 
 Phases are counted in working days (DOMAIN.md, issue 6): a week is five working days, and each phase
 ends 5 × its weeks working days after the previous phase ends, so a bank holiday inside a phase gives
@@ -34,14 +38,27 @@ MAX_WORKING_DAYS = 365
 MAX_WORKING_HOURS = 100
 
 
-@lru_cache(maxsize=1)
-def _england_holidays() -> holidays.HolidayBase:
-    return holidays.country_holidays("GB", subdiv="ENG", years=range(2000, 2101))
+#: the UK's bank holiday calendars, by setting, as the ``holidays`` library names their subdivisions
+REGIONS = {"england": "ENG", "scotland": "SCT", "wales": "WLS", "northern-ireland": "NIR"}
+_region = "england"
+
+
+def use_region(region: str) -> None:
+    """Count working days with ``region``'s bank holidays from now on; a ValueError names the choices."""
+    global _region
+    if region not in REGIONS:
+        raise ValueError(f"BANK_HOLIDAYS must be one of {', '.join(REGIONS)}, not {str(region)[:40]!r}")
+    _region = region
+
+
+@lru_cache(maxsize=len(REGIONS))
+def _bank_holidays(region: str) -> holidays.HolidayBase:
+    return holidays.country_holidays("GB", subdiv=REGIONS[region], years=range(2000, 2101))
 
 
 def is_working_day(day: date) -> bool:
-    """True unless ``day`` is a Saturday, a Sunday or a bank holiday in England."""
-    return day.weekday() < 5 and day not in _england_holidays()
+    """True unless ``day`` is a Saturday, a Sunday or a bank holiday where the partnership is."""
+    return day.weekday() < 5 and day not in _bank_holidays(_region)
 
 
 def roll_forward(day: date) -> date:
