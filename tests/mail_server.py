@@ -34,8 +34,10 @@ class Inbox:
             self.controller.stop()
             self.controller = None
 
-    def to(self, address: str) -> list:
-        return [message for recipients, message in self.messages if address in recipients]
+    def to(self, address: str, subject: str = "") -> list:
+        """The messages to ``address`` (whose subject starts with ``subject``, if given)."""
+        return [message for recipients, message in self.messages
+                if address in recipients and str(message["Subject"]).startswith(subject)]
 
 
 def _free_port() -> int:

@@ -112,7 +112,7 @@ def test_only_the_nominated_practitioner_gets_the_reading_task(app, people, depl
     assert tasks.inbox(other) == []
     # the nominated practitioners and the chair are told of the event; nobody else
     told = set(db.session.scalars(select(Notification.recipient).where(
-        Notification.text.like("Event sent to the practitioners and the chair%"))))
+        Notification.text.like("Reports shared: read them before the practitioner event%"))))
     assert told == {"practitioner.police", "practitioner.csc", "practitioner.icb", "chair"}
 
 

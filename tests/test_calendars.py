@@ -59,3 +59,34 @@ def test_an_audit_s_calendar_holds_its_deadlines_either_side_of_a_clock_change(p
         expected = datetime(day.year, day.month, day.day, start.hour, tzinfo=LONDON).utcoffset()
         assert start.utcoffset() == expected  # GMT before 28 March, BST after
     assert sign_in("lead.health").get(f"/audits/{audit.instance_id}/calendar.ics").status_code == 404
+
+
+def test_the_practitioner_event_is_two_parts_in_the_audit_s_calendar_and_in_the_chair_s_feed(people, deployed,
+                                                                                              sign_in):
+    with time_machine.travel(LAUNCH, tick=False) as clock:
+        audit = AuditDriver(people, {"launch_date": "2027-02-22"})  # the event falls after the clocks go forward
+        audit.through_reading(clock)
+        event_at = datetime.fromisoformat(audit.data()["event_at"]).astimezone(LONDON)
+    answer = sign_in("bu.officer").get(f"/audits/{audit.instance_id}/calendar.ics")
+    parts = sorted((event.decoded("dtstart"), event.decoded("dtend"), str(event["summary"]))
+                   for event in _events(answer.data) if "Practitioner event" in str(event["summary"]))
+    assert [(start.astimezone(LONDON).strftime("%H:%M"), end.astimezone(LONDON).strftime("%H:%M"))
+            for start, end, _ in parts] == [("09:30", "12:00"), ("13:00", "15:00")]
+    assert {start.astimezone(LONDON).date() for start, _, _ in parts} == {event_at.date()}
+    assert parts[0][0].astimezone(LONDON).utcoffset().total_seconds() == 3600  # British Summer Time
+    assert parts[0][2].startswith("Practitioner event, part 1") and parts[1][2].startswith("Practitioner event, part 2")
+
+    chair = sign_in("chair")
+    page = chair.get("/account").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    made = chair.post("/account/calendar", data={"csrf_token": token}).get_data(as_text=True)
+    link = re.search(r'<code class="app-token">([^<]+)</code>', made).group(1).removeprefix("http://localhost")
+    feed = _events(sign_in("chair").get(link).data)
+    assert sorted(str(event["summary"])[:26] for event in feed if "Practitioner" in str(event["summary"])) == [
+        "Practitioner event, part 1", "Practitioner event, part 2"]
+    lead = sign_in("lead.police")
+    page = lead.get("/account").get_data(as_text=True)
+    made = lead.post("/account/calendar", data={"csrf_token": re.search(
+        r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)}).get_data(as_text=True)
+    link = re.search(r'<code class="app-token">([^<]+)</code>', made).group(1).removeprefix("http://localhost")
+    assert not [e for e in _events(lead.get(link).data) if "Practitioner" in str(e["summary"])]  # not at the event

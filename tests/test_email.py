@@ -33,13 +33,13 @@ def test_the_reminder_arrives_at_its_virtual_time_once_and_not_a_minute_early(ap
         clock.shift(timedelta(minutes=-1))
         fire_due_timers("tests")
         outbox.send_due("tests")
-        assert smtp.to("nominator@partnership.example") == []
+        assert smtp.to("nominator@partnership.example", "Reminder") == []
         clock.shift(timedelta(minutes=2))
         fire_due_timers("tests")
         outbox.send_due("tests")
         fire_due_timers("tests")  # nothing more is due: a second sweep sends nothing again
         outbox.send_due("tests")
-    [reminder] = smtp.to("nominator@partnership.example")
+    [reminder] = smtp.to("nominator@partnership.example", "Reminder")
     assert reminder["Subject"] == "Reminder to nominate the cases: Neglect in under-fives"
     assert f"https://audit.example/audits/{audit.instance_id}" in _body(reminder)
     assert reminder.get_body(preferencelist=("html",)) is not None
@@ -57,7 +57,7 @@ def test_an_immediate_concern_is_emailed_at_once_with_a_link_and_no_child_s_name
         raised = concerns.raise_concern(audit.instance_id, people["lead.police"],
                                         f"{name} had bruises and no referral was made", case.id)
         assert outbox.send_due("tests") >= 1
-    [email] = smtp.to("bu.officer@partnership.example")
+    [email] = smtp.to("bu.officer@partnership.example", "Immediate concern")
     assert "Immediate concern raised in Neglect in under-fives" in email["Subject"]
     assert "https://audit.example/tasks/" in _body(email)
     every_body = [_body(message) + message.get_body(preferencelist=("html",)).get_content()
@@ -117,7 +117,7 @@ def test_a_task_given_to_someone_is_emailed_to_them_with_its_link(app, deployed,
         task = next(t for t in audit.open_tasks("confirm_audit_lead") if t.agency == "police")
         tasks.assign_task(task.id, people["bu"], "lead.police")
         outbox.send_due("tests")
-    [email] = smtp.to("lead.police@partnership.example")
+    [email] = smtp.to("lead.police@partnership.example", "A task is given to you")
     assert email["Subject"].startswith("A task is given to you: Confirm the agency's audit lead")
     assert f"https://audit.example/tasks/{task.id}" in _body(email)
 
@@ -155,16 +155,60 @@ def test_a_daily_digest_holds_what_is_not_urgent_until_7am_and_an_urgent_email_g
         fire_due_timers("tests")
         concerns.raise_concern(audit.instance_id, people["bu"], "Worried about a sibling")
         outbox.send_due("tests")
-        assert smtp.to("nominator@partnership.example") == []  # held for the digest
-        [urgent] = smtp.to("bu.officer@partnership.example")  # a concern goes at once, digest or not
+        # the nomination task's digest went on 5 January; the reminder is held for the next one
+        [first] = smtp.to("nominator@partnership.example")
+        assert "A task for you: Nominate the cases" in _body(first) and "Reminder" not in _body(first)
+        [urgent] = smtp.to("bu.officer@partnership.example", "Immediate")  # at once, digest or not
         assert "Immediate concern raised" in urgent["Subject"]
         clock.move_to("2027-01-14T06:59:00+00:00")
         outbox.send_due("tests")
-        assert smtp.to("nominator@partnership.example") == []
+        assert len(smtp.to("nominator@partnership.example")) == 1
         clock.move_to("2027-01-14T07:01:00+00:00")
         outbox.send_due("tests")
         outbox.send_due("tests")
-    [digest] = smtp.to("nominator@partnership.example")
+    digest = smtp.to("nominator@partnership.example")[-1]
     assert digest["Subject"] == "Your audit digest: 1 thing since yesterday"
     assert "Reminder to nominate the cases: Neglect in under-fives" in _body(digest)
     assert f"https://audit.example/audits/{audit.instance_id}" in _body(digest)
+
+
+def test_a_new_task_is_emailed_to_its_agency_s_people_only_and_once(app, deployed, with_addresses, smtp):
+    from bpmn_audit.services import identity
+
+    people = with_addresses
+    identity.create_user("lead.fire", "Fire lead", ["agency_lead"], agency="fire", email="lead.fire@example.org")
+    with time_machine.travel(LAUNCH, tick=False):
+        audit = AuditDriver(people)
+        audit.complete("nominate_cases")
+        outbox.send_due("tests")
+        fire_due_timers("tests")
+        outbox.send_due("tests")
+    [email] = smtp.to("lead.police@partnership.example")
+    police = next(t for t in audit.open_tasks("confirm_audit_lead") if t.agency == "police")
+    assert email["Subject"] == "A task for you: Confirm the agency's audit lead: Neglect in under-fives"
+    assert "(police)" in _body(email) and f"https://audit.example/tasks/{police.id}" in _body(email)
+    assert len(smtp.to("lead.csc@partnership.example")) == 1
+    assert smtp.to("lead.fire@example.org") == []  # not taking part
+
+
+def test_the_report_returned_and_then_signed_off_is_emailed_to_the_chair(app, deployed, with_addresses, smtp):
+    people = with_addresses
+    checks = {"qa_findings_evidenced": "true", "qa_factual_accuracy": "true", "qa_no_identifying_detail": "true",
+              "qa_recommendations_owned": "true", "qa_concerns_closed": "true"}
+    with time_machine.travel(LAUNCH, tick=False) as clock:
+        audit = AuditDriver(people)
+        audit.through_analysis(clock)
+        audit.complete("qa_analysis_report", {**checks, "qa_decision": "return", "qa_comments": "Trace finding 2"})
+        outbox.send_due("tests")
+        [returned] = smtp.to("chair@partnership.example", "A task for you: Revise the analysis report")
+        assert "/tasks/" in _body(returned) and "Trace finding 2" not in _body(returned)
+        assert smtp.to("chair@partnership.example", "Analysis report signed off") == []
+        audit.complete("revise_analysis_report", {"revision_notes": "Evidence added"})
+        audit.complete("qa_analysis_report", {**checks, "qa_decision": "approve"})
+        audit.meet_qiip(clock)
+        audit.complete("qiip_sign_off", {"qiip_quorate": "true", "qiip_decision": "approve"})
+        outbox.send_due("tests")
+    for address in ("chair@partnership.example", "bu.officer@partnership.example"):
+        [signed] = smtp.to(address, "Analysis report signed off")
+        assert signed["Subject"] == "Analysis report signed off: Neglect in under-fives"
+        assert f"https://audit.example/audits/{audit.instance_id}" in _body(signed)

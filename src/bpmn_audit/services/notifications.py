@@ -73,6 +73,29 @@ def for_engine_event(instance: ProcessInstance, event: EngineEvent) -> list[str]
     return told
 
 
+def offer_tasks(instance: ProcessInstance, new_tasks: list[HumanTask]) -> None:
+    """Email each new task to whoever may do it: its assignee, else its candidate users and groups (agency staff
+    of its agency only). Email only: the task itself is in their inbox. Tasks of an urgent process are not
+    emailed again (raising it told the Business Unit at once). The calling service commits."""
+    if not new_tasks or instance.process_key in URGENT_PROCESSES:
+        return
+    users = db.session.scalars(select(User).where(User.active.is_(True), User.email.is_not(None))).all()
+    title = instance.title or instance.deployment.name
+    for task in new_tasks:
+        for person in users:
+            if task.assignee:
+                chosen = person.username == task.assignee
+            else:
+                chosen = person.username in (task.candidate_users or []) or any(
+                    group in (person.groups or []) and (group not in AGENCY_SCOPED_GROUPS or task.agency is None
+                                                        or person.agency == task.agency)
+                    for group in task.candidate_groups or [])
+            if chosen:
+                outbox.stage(person, f"task:{task.id}", f"A task for you: {task.name}: {title}",
+                             f"A task for you{' (' + task.agency + ')' if task.agency else ''}: {task.name}, in "
+                             f"{title}.", f"/tasks/{task.id}", instance.id, "task")
+
+
 def _claimed(instance_id: int, bpmn_id: str) -> bool:
     """True if an open task ``bpmn_id`` of the instance has someone assigned (claimed) already."""
     return db.session.scalar(select(HumanTask.id).where(

@@ -17,6 +17,7 @@ import logging
 import smtplib
 from collections.abc import Mapping
 from datetime import UTC, datetime, time, timedelta
+from email import policy
 from email.message import EmailMessage
 from typing import Any
 
@@ -31,6 +32,8 @@ from ..models.outbox import FAILED, PENDING, SENT
 
 log = logging.getLogger(__name__)
 BATCH = 100
+#: a subject (at most 300 characters) on one line: a folded one arrives with a leading space in some programs
+HEADERS_UNFOLDED = policy.SMTP.clone(max_line_length=998)
 DIGEST_HOUR = 7  # the daily digest goes at 07:00, London time
 FOOTER = ("You get this email because you take part in a multi-agency case file audit. It holds no child's "
           "details: sign in to see the work.")
@@ -132,7 +135,7 @@ def _failed(message: OutboxMessage, error: str, config: Mapping[str, Any]) -> No
 
 def _email(messages: list[OutboxMessage], sender: str) -> EmailMessage:
     """One message as it was staged, or several as a digest listing each."""
-    email = EmailMessage()
+    email = EmailMessage(policy=HEADERS_UNFOLDED)
     email["From"], email["To"] = sender, messages[0].address
     if len(messages) == 1 and not messages[0].digest:
         email["Subject"] = messages[0].subject

@@ -83,16 +83,21 @@ def _sync_tasks(instance: ProcessInstance, audit: RunningAudit) -> None:
             row.completed_at = utcnow()
         elif row.due_at != ready[row.engine_task_id].due_at:
             row.due_at = ready[row.engine_task_id].due_at  # its deadline was extended or moved
+    new_tasks = []
     for task_id, view in ready.items():
         if task_id in known:
             continue
         groups = _groups(view, lane_groups)
-        db.session.add(HumanTask(
+        new_tasks.append(HumanTask(
             instance_id=instance.id, engine_task_id=task_id, bpmn_id=view.bpmn_id, name=view.name,
             phase=view.phase, lane=_display_lane(view, lane_groups), candidate_groups=groups,
             candidate_users=view.candidate_users, assignee=view.assignee, agency=view.agency,
             due_at=view.due_at, priority=view.priority, status=OPEN, created_at=utcnow(),
             candidates=candidates_for(groups, view.candidate_users, view.agency)))
+    if new_tasks:
+        db.session.add_all(new_tasks)
+        db.session.flush()  # their ids, for the links in the emails
+        notifications.offer_tasks(instance, new_tasks)
 
 
 def candidates_for(groups: list[str], users: list[str], agency: str | None) -> list[TaskCandidate]:
