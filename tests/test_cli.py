@@ -29,7 +29,7 @@ def test_simulate_runs_a_whole_audit_and_prints_its_timeline():
     assert "Agency report overdue" in out and "Chase the overdue agency report" in out
     assert len(re.findall(r"Quality-assure the analysis report", out)) == 2  # QA returned it once
     assert out.rstrip().endswith("QA returned the report 1 time(s).")
-    assert ("reached its end; 3 action(s) on the tracker; 9 reminder(s); 1 escalation(s); 1 immediate concern(s) "
+    assert ("reached its end; 3 action(s) on the tracker; 7 reminder(s); 1 escalation(s); 1 immediate concern(s) "
             "raised and closed") in out
     # the late agency's report is announced when it arrives, after the others were shared at the deadline
     assert re.search(r"Agency audit\s+Late report in\s+community_health", out) or "Late report in" in out

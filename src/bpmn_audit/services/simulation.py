@@ -286,7 +286,7 @@ def _result(instance_id: int) -> SimulationResult:
     actions = db.session.scalar(select(func.count()).where(TrackerAction.instance_id == instance_id)) or 0
     return SimulationResult(
         instance_id=instance_id, completed=instance.status == COMPLETED, tracker_actions=actions,
-        reminders=sum(1 for e in history if e.kind == "notification"),
+        reminders=sum(1 for e in history if e.kind == "timer_fired" and e.bpmn_id.startswith("b_remind_")),
         escalations=sum(1 for t in done if t.bpmn_id.startswith("chase_")),
         qa_returns=sum(1 for t in done if t.bpmn_id == "qa_analysis_report"
                        and (t.form_data or {}).get("qa_decision") == "return"),
