@@ -7,8 +7,10 @@ NPM := $(shell command -v npm 2>/dev/null)
 # Front-end assets come from the npm registry; without npm the tests that need them skip.
 NODE_STAMP := $(if $(NPM),node_modules/.installed,)
 # The pages' stylesheet, compiled from assets/ with npm's sass (GOV.UK Frontend's Sass, a system font), and
-# the audit page's diagram: npm's bpmn-js viewer with its stylesheets, and assets/audit-diagram.js.
-STATIC := $(if $(NPM),src/bpmn_audit/static/app.css src/bpmn_audit/static/diagram/.copied,)
+# the audit page's diagram: npm's bpmn-js viewer with its stylesheets, and assets/audit-diagram.js; and the
+# modeller: assets/modeller.js (bpmn-js's Modeler, the Camunda 7 properties panel) bundled by esbuild.
+STATIC := $(if $(NPM),src/bpmn_audit/static/app.css src/bpmn_audit/static/diagram/.copied \
+	src/bpmn_audit/static/modeller/.built,)
 
 .PHONY: install run test lint simulate demo bench clean
 # The demo's database and case key live in instance/ (ignored by git); the key is made once and kept,
@@ -34,6 +36,15 @@ src/bpmn_audit/static/diagram/.copied: assets/audit-diagram.js node_modules/.ins
 	mkdir -p src/bpmn_audit/static/diagram
 	cp node_modules/bpmn-js/dist/bpmn-navigated-viewer.production.min.js node_modules/bpmn-js/dist/assets/diagram-js.css \
 		node_modules/bpmn-js/dist/assets/bpmn-js.css assets/audit-diagram.js src/bpmn_audit/static/diagram/
+	touch $@
+
+src/bpmn_audit/static/modeller/.built: assets/modeller.js node_modules/.installed
+	mkdir -p src/bpmn_audit/static/modeller
+	node_modules/.bin/esbuild assets/modeller.js --bundle --minify --format=iife --log-level=error \
+		--outfile=src/bpmn_audit/static/modeller/modeller.js
+	cp -r node_modules/bpmn-js/dist/assets/diagram-js.css node_modules/bpmn-js/dist/assets/bpmn-js.css \
+		node_modules/bpmn-js/dist/assets/bpmn-font \
+		node_modules/@bpmn-io/properties-panel/dist/assets/properties-panel.css src/bpmn_audit/static/modeller/
 	touch $@
 
 install: $(STAMP) $(NODE_STAMP) $(STATIC)  ## create .venv (and node_modules) and install the project with its test tools

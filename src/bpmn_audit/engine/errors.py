@@ -31,8 +31,9 @@ class ModelProblem:
     """One thing wrong with one element of a model."""
 
     def __init__(self, message: str, element_id: str | None = None, element_name: str | None = None,
-                 file_name: str | None = None, line: int | None = None):
+                 file_name: str | None = None, line: int | None = None, severity: str = "error"):
         self.message = message
+        self.severity = severity  # "error": it cannot be deployed; "warning": a matter of style
         self.element_id = element_id
         self.element_name = element_name
         self.file_name = file_name
@@ -53,7 +54,7 @@ class ModelProblem:
     def to_dict(self) -> dict:
         """The problem as JSON-ready data for the API."""
         return {"message": self.message, "element_id": self.element_id, "element_name": self.element_name,
-                "file": self.file_name, "line": self.line}
+                "file": self.file_name, "line": self.line, "severity": self.severity}
 
 
 class TaskNotReadyError(EngineError):

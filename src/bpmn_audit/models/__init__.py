@@ -6,7 +6,7 @@ from .api_token import ApiToken
 from .base import db
 from .case import AuditRetention, Case, CaseAccess
 from .concern import Concern
-from .deployment import Deployment, DeploymentFile, ProcessSpec
+from .deployment import Deployment, DeploymentFile, ProcessDraft, ProcessSpec
 from .history import HistoryEvent
 from .identity import User
 from .incident import Incident
@@ -21,4 +21,4 @@ from .worker import WorkerHeartbeat
 __all__ = ["db", "Deployment", "DeploymentFile", "ProcessSpec", "HistoryEvent", "Incident", "User", "ProcessInstance",
            "HumanTask", "TimerJob", "TrackerAction", "Case", "CaseAccess", "AuditRetention", "Concern", "Notification",
            "AgencyReturn", "CaseFinding", "TaskCandidate",
-           "ApiToken", "Agency", "OutboxMessage", "WorkerHeartbeat"]
+           "ApiToken", "Agency", "OutboxMessage", "WorkerHeartbeat", "ProcessDraft"]

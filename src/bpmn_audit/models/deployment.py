@@ -33,6 +33,7 @@ class Deployment(db.Model):
     spec_hash: Mapped[str] = mapped_column(ForeignKey("process_specs.hash"))
     deployed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     deployed_by: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(String(2000))  # what the process owner says changed
     # lane name -> group, as configured when this version was deployed: routing belongs to the version,
     # so changing the setting later reroutes no running audit (None for versions deployed before this)
     lane_groups: Mapped[dict[str, str] | None] = mapped_column(JSON)
@@ -52,3 +53,17 @@ class DeploymentFile(db.Model):
     file_name: Mapped[str] = mapped_column(String(300))
     content: Mapped[bytes] = mapped_column(LargeBinary)
     deployment: Mapped[Deployment] = relationship(back_populates="files")
+
+
+class ProcessDraft(db.Model):
+    """A model file a process owner is editing in the modeller, saved but not deployed (one per process and
+    file; the next save replaces it)."""
+
+    __tablename__ = "process_drafts"
+    __table_args__ = (UniqueConstraint("process_key", "file_name", name="uq_process_drafts_file"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_key: Mapped[str] = mapped_column(String(200))
+    file_name: Mapped[str] = mapped_column(String(300))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    saved_by: Mapped[str] = mapped_column(String(200))
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,13 +1,19 @@
-"""Deployments (Camunda's RepositoryService): validate models and store them as immutable versions."""
+"""Deployments (Camunda's RepositoryService): validate models (errors and style warnings, each at its element)
+and store them as immutable versions with who deployed them and why."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import func, select
 
+from ..engine.errors import ModelProblem, ModelValidationError, UnsafeXMLError
 from ..engine.limits import EngineLimits
+from ..engine.model_warnings import style_warnings
+from ..engine.parser import read_documents
+from ..engine.safe_xml import MalformedXMLError
 from ..engine.serializer import LIBRARY_VERSION, SERIALIZER_VERSION, dump_spec
 from ..engine.task_forms import catalogue
 from ..engine.validation import validate_models
@@ -17,8 +23,58 @@ from .errors import NotFound
 from .identity import GROUPS
 from .transaction import transaction
 
+#: the most files one deployment or validation takes (a process and its decision tables)
+MAX_FILES = 20
+MAX_NOTE = 2000
 
-def deploy(files: list[tuple[str, bytes]], deployed_by: str | None = None) -> list[Deployment]:
+
+@dataclass
+class Validation:
+    """What the deploy checks found: errors (it cannot be deployed) and warnings (style), each at its element."""
+
+    errors: list[ModelProblem]
+    warnings: list[ModelProblem]
+
+    @property
+    def ok(self) -> bool:
+        """True if it can be deployed."""
+        return not self.errors
+
+
+def validate(files: list[tuple[str, bytes]]) -> Validation:
+    """Run every deploy check on ``files`` and the style checks, without deploying; never raises for a bad model."""
+    try:
+        check_files(files)
+        validate_models(files, dict(current_app.config["LANE_GROUPS"]), GROUPS,
+                        limits=EngineLimits.from_settings(current_app.config))
+        errors = []
+    except (ModelValidationError, UnsafeXMLError, MalformedXMLError) as error:
+        errors = problems_of(error)
+    try:
+        warnings = style_warnings(read_documents(files))
+    except (UnsafeXMLError, MalformedXMLError):
+        warnings = []
+    return Validation(errors, warnings)
+
+
+def problems_of(error: ModelValidationError | UnsafeXMLError | MalformedXMLError) -> list[ModelProblem]:
+    """A refused model's problems, each at its element (or file and line)."""
+    if isinstance(error, ModelValidationError):
+        return list(error.problems)
+    return [ModelProblem(str(error), file_name=getattr(error, "file_name", None), line=getattr(error, "line", None))]
+
+
+def check_files(files: list[tuple[str, bytes]]) -> None:
+    """Raise ModelValidationError unless ``files`` are 1 to MAX_FILES .bpmn and .dmn files."""
+    if not files or len(files) > MAX_FILES:
+        raise ModelValidationError([ModelProblem(f"send from 1 to {MAX_FILES} .bpmn and .dmn files")])
+    wrong = [name for name, _ in files if not str(name).lower().endswith((".bpmn", ".dmn")) or len(name) > 200]
+    if wrong:
+        raise ModelValidationError([ModelProblem("only .bpmn and .dmn files (names up to 200 characters) can be "
+                                                 "deployed", file_name=str(wrong[0])[:200])])
+
+
+def deploy(files: list[tuple[str, bytes]], deployed_by: str | None = None, note: str | None = None) -> list[Deployment]:
     """Validate BPMN/DMN files and deploy each executable process in them as its next version.
 
     The lane-to-group routing in force (``LANE_GROUPS``) is stored with each version. A process whose
@@ -28,6 +84,8 @@ def deploy(files: list[tuple[str, bytes]], deployed_by: str | None = None) -> li
     and stores nothing then.
     Needs: process_owner (checked by the caller's route).
     """
+    note = (note or "").strip()[:MAX_NOTE] or None
+    check_files(files)
     lane_groups = dict(current_app.config["LANE_GROUPS"])
     models = validate_models(files, lane_groups, GROUPS, limits=EngineLimits.from_settings(current_app.config))
     deployments = []
@@ -44,7 +102,7 @@ def deploy(files: list[tuple[str, bytes]], deployed_by: str | None = None) -> li
                                            library_version=LIBRARY_VERSION))
             deployment = Deployment(process_key=process_id, version=(latest.version + 1) if latest else 1,
                                     name=spec.description or process_id, spec_hash=spec_hash,
-                                    deployed_by=deployed_by, lane_groups=lane_groups,
+                                    deployed_by=deployed_by, note=note, lane_groups=lane_groups,
                                     forms=catalogue(spec, subprocess_specs),
                                     files=[DeploymentFile(file_name=name, content=content) for name, content in files])
             deployment.unchanged = False

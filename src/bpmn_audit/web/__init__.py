@@ -21,7 +21,9 @@ from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from werkzeug.exceptions import HTTPException
 
 from ..engine.calendar import LONDON
-from ..engine.errors import EngineError, ModelValidationError
+from ..engine.errors import EngineError, ModelValidationError, UnsafeXMLError
+from ..engine.safe_xml import MalformedXMLError
+from ..services.deployments import problems_of
 from ..services.errors import FormInvalid, ServiceError
 from . import input_rules, security
 
@@ -37,7 +39,7 @@ def healthz() -> tuple:
 
 
 def _wants_json() -> bool:
-    return request.path.startswith("/api/") or request.blueprint == "health"
+    return request.path.startswith("/api/") or request.blueprint == "health" or request.is_json
 
 
 def _answer(message: str, status: int, **extra: Any) -> Any:
@@ -52,7 +54,8 @@ def _service_error(error: ServiceError) -> Any:
 
 
 def _engine_error(error: EngineError) -> Any:
-    extra = {"problems": [p.to_dict() for p in error.problems]} if isinstance(error, ModelValidationError) else {}
+    refused = isinstance(error, ModelValidationError | UnsafeXMLError | MalformedXMLError)  # a model's problems
+    extra = {"problems": [p.to_dict() for p in problems_of(error)]} if refused else {}
     return _answer(str(error), 400, **extra)
 
 
@@ -98,7 +101,9 @@ def register(app: Flask) -> None:
         concern_pages,
         extension_pages,
         inbox,
+        modeller_pages,
         notification_pages,
+        process_api,  # noqa: F401  (routes on the API's blueprint)
         process_pages,
         task_pages,
     )
@@ -115,7 +120,7 @@ def register(app: Flask) -> None:
     security.csrf.exempt(api.bp)  # bearer tokens, no cookies: nothing for another site to forge
     for blueprint in (bp, auth.bp, inbox.bp, task_pages.bp, case_pages.bp, agency_audit_pages.bp, concern_pages.bp,
                       audit_pages.bp, agency_pages.bp, process_pages.bp, notification_pages.bp, calendar_pages.bp,
-                      extension_pages.bp, account.bp, api.bp):
+                      extension_pages.bp, modeller_pages.bp, account.bp, api.bp):
         app.register_blueprint(blueprint)
     app.register_error_handler(ServiceError, _service_error)
     app.register_error_handler(EngineError, _engine_error)

@@ -19,7 +19,8 @@ def _answer(description: str, schema: dict[str, Any] | None = None) -> dict[str,
 def _errors(*codes: int) -> dict[str, Any]:
     meanings = {400: "Wrong input; for a completion, `fields` names each wrong field and nothing changed",
                 401: "No valid bearer token", 403: "Not allowed for your role",
-                404: "No such task or audit, or not one you may see", 409: "Done or changed by someone else meanwhile"}
+                404: "No such task or audit, or not one you may see", 409: "Done or changed by someone else meanwhile",
+                413: "The request is larger than the upload limit"}
     return {str(code): _answer(meanings[code], _ERROR) for code in codes}
 
 
@@ -178,6 +179,30 @@ def document() -> dict[str, Any]:
                          "responses": {"200": _answer("The deadlines now",
                                                       {"$ref": "#/components/schemas/Deadlines"}),
                                        **_errors(400, 401, 404, 409)}}},
+            "/processes/{process_key}/versions": {
+                "get": {"summary": "A process's versions, newest first, with what changed in each (process owners)",
+                        "parameters": [{"name": "process_key", "in": "path", "required": True,
+                                        "schema": {"type": "string", "maxLength": 200}}],
+                        "responses": {"200": _answer("The versions", {"type": "object", "properties": {
+                            "versions": {"type": "array", "items": {"type": "object"}}}}), **_errors(401, 403, 404)}}},
+            "/processes/validate": {
+                "post": {"summary": "Check model files as a deploy would, deploying nothing: errors and warnings at "
+                                    "their elements (process owners)",
+                         "requestBody": {"required": True, "content": {"application/json": {
+                             "schema": {"$ref": "#/components/schemas/ModelFiles"}}}},
+                         "responses": {"200": _answer("What the checks found", {"type": "object", "properties": {
+                             "ok": {"type": "boolean"},
+                             "errors": {"type": "array", "items": {"$ref": "#/components/schemas/Problem"}},
+                             "warnings": {"type": "array", "items": {"$ref": "#/components/schemas/Problem"}}}}),
+                             **_errors(400, 401, 403, 413)}}},
+            "/processes/deploy": {
+                "post": {"summary": "Deploy model files as new versions with a note (process owners); a refused model "
+                                    "is a 400 with its problems",
+                         "requestBody": {"required": True, "content": {"application/json": {
+                             "schema": {"$ref": "#/components/schemas/ModelFiles"}}}},
+                         "responses": {"201": _answer("The versions deployed", {"type": "object", "properties": {
+                             "deployed": {"type": "array", "items": {"type": "object"}}}}),
+                             **_errors(400, 401, 403, 413)}}},
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
@@ -187,6 +212,16 @@ def document() -> dict[str, Any]:
                                        "schema": {"type": "integer"}}},
             "schemas": {
                 "Task": task,
+                "ModelFiles": {"type": "object", "required": ["files"], "properties": {
+                    "files": {"type": "array", "maxItems": 20, "items": {
+                        "type": "object", "required": ["name", "xml"],
+                        "properties": {"name": {"type": "string"}, "xml": {"type": "string"}}}},
+                    "note": {"type": "string", "maxLength": 2000}}},
+                "Problem": {"type": "object", "required": ["message", "severity"], "properties": {
+                    "message": {"type": "string"}, "element_id": {"type": ["string", "null"]},
+                    "element_name": {"type": ["string", "null"]}, "file": {"type": ["string", "null"]},
+                    "line": {"type": ["integer", "null"]}, "severity": {"type": "string",
+                                                                       "enum": ["error", "warning"]}}},
                 "Deadlines": {"type": "object", "required": ["audit_id", "agencies", "deadlines"], "properties": {
                     "audit_id": {"type": "integer"}, "agencies": {"type": "array", "items": {"type": "string"}},
                     "deadlines": {"type": "array", "items": {
