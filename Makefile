@@ -8,11 +8,11 @@ NPM := $(shell command -v npm 2>/dev/null)
 NODE_STAMP := $(if $(NPM),node_modules/.installed,)
 # The pages' stylesheet, compiled from assets/ with npm's sass (GOV.UK Frontend's Sass, a system font), and
 # the audit page's diagram: npm's bpmn-js viewer with its stylesheets, and assets/audit-diagram.js; and the
-# modeller: assets/modeller.js (bpmn-js's Modeler, the Camunda 7 properties panel) bundled by esbuild.
+# modeller: assets/modeller.js (bpmn-js's Modeler, the Camunda 7 properties panel, dmn-js) bundled by esbuild.
 STATIC := $(if $(NPM),src/bpmn_audit/static/app.css src/bpmn_audit/static/diagram/.copied \
 	src/bpmn_audit/static/modeller/.built,)
 
-.PHONY: install run test lint simulate demo bench clean
+.PHONY: install run test lint simulate demo bench clean screenshots
 # The demo's database and case key live in instance/ (ignored by git); the key is made once and kept,
 # so the demo's cases stay readable across runs of the app.
 DEMO_ENV = BPMN_AUDIT_DATABASE_URL=sqlite:///$(CURDIR)/instance/demo.sqlite3 \
@@ -44,7 +44,10 @@ src/bpmn_audit/static/modeller/.built: assets/modeller.js node_modules/.installe
 		--outfile=src/bpmn_audit/static/modeller/modeller.js
 	cp -r node_modules/bpmn-js/dist/assets/diagram-js.css node_modules/bpmn-js/dist/assets/bpmn-js.css \
 		node_modules/bpmn-js/dist/assets/bpmn-font \
-		node_modules/@bpmn-io/properties-panel/dist/assets/properties-panel.css src/bpmn_audit/static/modeller/
+		node_modules/@bpmn-io/properties-panel/dist/assets/properties-panel.css \
+		node_modules/dmn-js/dist/assets/dmn-js-shared.css node_modules/dmn-js/dist/assets/dmn-js-decision-table.css \
+		node_modules/dmn-js/dist/assets/dmn-js-decision-table-controls.css node_modules/dmn-js/dist/assets/dmn-js-drd.css \
+		node_modules/dmn-js/dist/assets/dmn-font src/bpmn_audit/static/modeller/
 	touch $@
 
 install: $(STAMP) $(NODE_STAMP) $(STATIC)  ## create .venv (and node_modules) and install the project with its test tools
@@ -70,6 +73,9 @@ bench: $(STAMP)  ## print the benchmarks' ratios, each measured in one run: the 
 	$(BIN)/python bench/bench_budgets.py
 	$(BIN)/python bench/bench_inbox.py
 	$(BIN)/python bench/bench_complete.py
+
+screenshots: $(STAMP) $(NODE_STAMP) $(STATIC)  ## retake the process owner's guide's pictures (docs/images) from the browser tests
+	BPMN_AUDIT_SCREENSHOTS=docs $(BIN)/python -m pytest tests/test_modeller.py -q
 
 lint: $(STAMP)  ## ruff
 	$(BIN)/ruff check src tests bench

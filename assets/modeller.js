@@ -1,5 +1,5 @@
 // The modeller page: bpmn-js's Modeler with the Camunda 7 properties panel, opening the process's draft (or its
-// latest version). Save a draft, validate (problems come back as markers on the diagram, at the element, and as
+// latest version), and dmn-js's Modeler for its decision table (the phase durations). Save a draft, validate (problems come back as markers on the diagram, at the element, and as
 // a list), deploy with a note, and download or upload a .bpmn file to work on in Camunda Modeler. Bundled by
 // esbuild (make) into static/modeller/modeller.js; the page posts with its session and its CSRF token.
 import BpmnModeler from "bpmn-js/lib/Modeler";
@@ -10,6 +10,7 @@ import {
 } from "bpmn-js-properties-panel";
 import CamundaBehaviors from "camunda-bpmn-js-behaviors/lib/camunda-platform";
 import camundaModdle from "camunda-bpmn-moddle/resources/camunda.json";
+import DmnModeler from "dmn-js/lib/Modeler";
 
 const page = document.getElementById("modeller");
 const say = (text) => { document.getElementById("modeller-status").textContent = text; };
@@ -17,6 +18,8 @@ const base = page.getAttribute("data-base");
 const token = page.getAttribute("data-csrf");
 let files = [];  // every file of the model: the .bpmn in the modeller, the rest (decision tables) kept as they are
 let bpmnName = null;
+let dmnName = null;
+const tables = new DmnModeler({ container: "#modeller-dmn" });
 
 const modeler = new BpmnModeler({
   container: "#modeller-canvas",
@@ -38,7 +41,9 @@ async function call(path, body) {
 
 async function current() {
   const { xml } = await modeler.saveXML({ format: true });
-  return files.map((file) => (file.name === bpmnName ? { name: file.name, xml } : file));
+  const table = dmnName ? (await tables.saveXML({ format: true })).xml : null;
+  return files.map((file) => (file.name === bpmnName ? { name: file.name, xml }
+    : file.name === dmnName ? { name: file.name, xml: table } : file));
 }
 
 let marked = [];
@@ -82,6 +87,14 @@ async function open(model) {
   bpmnName = bpmn.name;
   await modeler.importXML(bpmn.xml);
   modeler.get("canvas").zoom("fit-viewport");
+  const dmn = files.find((file) => file.name.toLowerCase().endsWith(".dmn"));
+  if (dmn) {  // the first decision table opens, to edit in place
+    dmnName = dmn.name;
+    await tables.importXML(dmn.xml);
+    const view = tables.getViews().find((each) => each.type === "decisionTable");
+    if (view) { await tables.open(view); }
+    document.getElementById("modeller-dmn-name").textContent = dmn.name;
+  }
   say(model.draft ? `Opened the draft saved by ${model.draft.saved_by}.` : `Opened version ${model.version}.`);
   page.setAttribute("data-ready", "true");
 }

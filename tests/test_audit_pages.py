@@ -74,7 +74,7 @@ def test_the_diagram_marks_the_steps_done_and_under_way(app, audit):
     states = drawn["states"]
     assert states["set_up_audit"] == states["nominate_cases"] == states["confirm_audit_lead"] == "completed"
     assert states["brief_audit_leads"] == "active"  # open now
-    assert states["notice_period_ends"] == "active"  # the timer waiting for the notice to end
+    assert states["notice_period_ends"] == "waiting"  # the timer waiting for the notice to end
     assert "share_reports" not in states  # not reached
     page = _signed_in(app, "lead.police").get(f"/audits/{audit.instance_id}").get_data(as_text=True)
     assert f'data-src="/audits/{audit.instance_id}/diagram.json"' in page and "The diagram needs JavaScript" in page

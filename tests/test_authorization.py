@@ -135,6 +135,10 @@ TABLE = {
                            {"anonymous": 401, "lead.police": 403, "lead.health": 403, "bu": 403}),
     "api.deploy_model": ("POST", "/api/v1/processes/deploy", {"files": []},
                          {"anonymous": 401, "lead.police": 403, "lead.health": 403, "bu": 403}),
+    "migration_pages.migrate": ("GET", "/processes/multi_agency_audit/versions/1/migrate", None,
+                                {"anonymous": 302, "lead.police": 404, "lead.health": 404, "bu": 404}),
+    "api.migrate_audit": ("POST", "/api/v1/audits/{audit}/migration", {"to_version": 1},
+                          {"anonymous": 401, "lead.police": 403, "lead.health": 403, "bu": 403}),
     "api.start_audit": ("POST", "/api/v1/audits", None, {"anonymous": 401, "lead.police": 403, "lead.health": 403,
                                                          "bu": 201}),
 }

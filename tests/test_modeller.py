@@ -4,6 +4,7 @@ saving with no edits keeps every element and extension attribute; a broken model
 
 from __future__ import annotations
 
+import os
 import threading
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -16,6 +17,7 @@ from browsing import NEEDS_A_BROWSER, PASSWORD, PROCESSES, no_serious_violations
 
 pytestmark = NEEDS_A_BROWSER
 DEMO = Path(__file__).parent / "data" / "modeller_demo.bpmn"
+DOCS_IMAGES = Path(__file__).parent.parent / "docs" / "images"
 
 
 @pytest.fixture(scope="module")
@@ -75,11 +77,21 @@ def _open_modeller(page, site: str) -> None:
     expect(page.locator("#modeller[data-ready=true]")).to_be_visible()
 
 
+def _screenshot(page, name: str, tmp_path: Path) -> None:
+    """A picture of the page for the process owner's guide: into docs/images with
+    BPMN_AUDIT_SCREENSHOTS=docs (``make screenshots``), else a throwaway folder."""
+    folder = DOCS_IMAGES if os.environ.get("BPMN_AUDIT_SCREENSHOTS") == "docs" else tmp_path
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / name), full_page=True)
+    assert (folder / name).stat().st_size > 10_000
+
+
 def _group(page, title: str) -> None:
     page.locator("#modeller-properties .bio-properties-panel-group-header", has_text=title).click()
 
 
-def test_a_process_owner_changes_a_timer_and_a_label_and_deploys_and_only_new_audits_use_them(page, modeller_site):
+def test_a_process_owner_changes_a_timer_and_a_label_and_deploys_and_only_new_audits_use_them(page, modeller_site,
+                                                                                             tmp_path):
     site, app = modeller_site
     running_id, running_version, running_due = _start(app)
     _open_modeller(page, site)
@@ -127,6 +139,7 @@ def test_a_process_owner_changes_a_timer_and_a_label_and_deploys_and_only_new_au
     expect(changes).to_contain_text("form field 'notes': label 'Notes' → 'What happened'")
     expect(page.locator(".govuk-inset-text").first).to_have_text("Wait ten days; a clearer label")
     no_serious_violations(page)
+    _screenshot(page, "versions.png", tmp_path)
 
 
 def _tree(xml: bytes) -> dict[str, tuple]:
@@ -176,7 +189,7 @@ def test_saving_with_no_edits_keeps_every_element_and_extension_attribute(page, 
     expect(page.locator("#modeller-status")).to_contain_text("Opened the draft saved by process.owner")
 
 
-def test_a_broken_model_is_marked_at_its_element_and_not_deployed(page, modeller_site):
+def test_a_broken_model_is_marked_at_its_element_and_not_deployed(page, modeller_site, tmp_path):
     site, app = modeller_site
     _open_modeller(page, site)
     page.locator('.djs-element[data-element-id="wait"]').click()
@@ -190,6 +203,7 @@ def test_a_broken_model_is_marked_at_its_element_and_not_deployed(page, modeller
     problem = page.locator('#modeller-problems li[data-element-id="wait"]')
     expect(problem).to_contain_text("Error at Wait a while (wait)")
     no_serious_violations(page)
+    _screenshot(page, "modeller-problems.png", tmp_path)
 
     def versions():
         from bpmn_audit.models import Deployment, db
@@ -200,3 +214,36 @@ def test_a_broken_model_is_marked_at_its_element_and_not_deployed(page, modeller
     expect(page.locator("#modeller-status")).to_contain_text("Not deployed: the model cannot be deployed")
     expect(page.locator('.djs-element.app-marker-error[data-element-id="wait"]')).to_have_count(1)
     assert _in(app, versions) == before
+
+
+def test_the_durations_table_is_edited_in_the_page_and_deployed_with_the_process(page, modeller_site):
+    site, app = modeller_site
+    sign_in(page, site, "process.owner")
+    page.goto(f"{site}/processes/multi_agency_audit/modeller")
+    expect(page.locator("#modeller[data-ready=true]")).to_be_visible()
+    table = page.locator("#modeller-dmn")
+    expect(table).to_contain_text("Agency audit (weeks)")
+    cell = table.locator('td[data-element-id="rule_standard_audit"] [contenteditable]')
+    expect(cell).to_have_text("5")
+    cell.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.type("6")
+    page.locator("#modeller-note").click()  # leave the cell
+    no_serious_violations(page)
+    page.get_by_label("What changed, and why").fill("Standard audits get six weeks")
+    page.get_by_role("button", name="Deploy as a new version").click()
+    expect(page.locator("#modeller-status")).to_contain_text("Deployed")
+
+    def deployed_table():
+        from bpmn_audit.models import Deployment, db
+
+        latest = db.session.scalar(select(Deployment).where(Deployment.process_key == "multi_agency_audit")
+                                   .order_by(Deployment.version.desc()).limit(1))
+        [dmn] = [file.content for file in latest.files if file.file_name == "audit_durations.dmn"]
+        return latest.version, latest.note, dmn
+    version, note, dmn = _in(app, deployed_table)
+    assert version == 2 and note == "Standard audits get six weeks"
+    from lxml import etree
+
+    entries = etree.fromstring(dmn).xpath("//*[local-name()='outputEntry'][@id='rule_standard_audit']/*/text()")
+    assert entries == ["6"]

@@ -71,6 +71,12 @@ def _specs(spec_blob: bytes) -> tuple[BpmnProcessSpec, dict[str, BpmnProcessSpec
             {name: registry.restore(sub) for name, sub in document["subprocess_specs"].items()})
 
 
+def spec_and_subprocesses(spec_blob: bytes) -> tuple[BpmnProcessSpec, dict[str, BpmnProcessSpec]]:
+    """A deployment's spec and a copy of its subprocess specs (shared, read-only spec objects)."""
+    spec, subprocess_specs = _specs(spec_blob)
+    return spec, dict(subprocess_specs)
+
+
 def load_workflow(spec_blob: bytes, state_blob: bytes) -> BpmnWorkflow:
     """Rebuild a workflow from its deployment's spec and its saved state, with the sandbox attached."""
     document = json.loads(gzip.decompress(state_blob))

@@ -21,10 +21,15 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
     TimerEventDefinition,
 )
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent, ThrowingEvent
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import ReceiveTask as ReceiveTaskMixin
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import SendTask as SendTaskMixin
 from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptEngineTask
+from SpiffWorkflow.bpmn.specs.mixins.unstructured_join import UnstructuredJoin
 from SpiffWorkflow.camunda.specs.user_task import UserTask
 from SpiffWorkflow.dmn.specs.business_rule_task_mixin import BusinessRuleTaskMixin
 from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.specs.MultiChoice import MultiChoice
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
@@ -108,7 +113,10 @@ class RunningAudit:
         if self.workflow.is_completed():
             return dict(self.workflow.data)
         last = self.workflow.last_task
-        return dict(last.data) if last is not None else {}
+        if last is None:  # none done since a migration reset the waiting work: what that work holds
+            waiting = next(iter(self.workflow.get_tasks(state=TaskState.READY | TaskState.WAITING)), None)
+            return dict(waiting.data) if waiting is not None else {}
+        return dict(last.data)
 
     def data_of(self, agency: str | None) -> dict[str, Any]:
         """The data the audit's work still to do holds: one agency's (its per-agency tasks), or with None the
@@ -119,21 +127,48 @@ class RunningAudit:
         return self.data
 
     def element_states(self) -> dict[str, str]:
-        """bpmn id -> ``active`` (ready, waiting or started) or ``completed``, for each element that has run
-        (subprocesses included; an element both done and running again, as in a loop, is ``active``)."""
+        """bpmn id -> state, for each element that has run (subprocesses included): ``active`` (ready or
+        started, or waiting other than on a timer: a join, a message), ``waiting`` (a timer waiting to fire) or
+        ``completed``. An element with several runs (a loop's earlier rounds, each agency's own) takes the first
+        of active, waiting, completed that one of them is in."""
         states: dict[str, str] = {}
+        for bpmn_id, task in self._element_tasks():
+            state = _element_state(task)
+            if state and _STATE_RANK[state] > _STATE_RANK.get(states.get(bpmn_id, ""), 0):
+                states[bpmn_id] = state
+        return states
+
+    def element_counts(self) -> dict[str, dict[str, int]]:
+        """For each activity run once per agency (a multi-instance subprocess or task, and each activity inside
+        one): bpmn id -> ``{"done": n, "of": m}``, of the agencies whose work has reached it, how many are done
+        with it. An agency's runs are told apart by the ``agency`` in their data; the agency is done when one of
+        its runs completed and none is still to do (a loop's earlier rounds and cancelled branches stay in the
+        engine as tasks, and count for nothing)."""
+        reached: dict[str, dict[str, bool]] = {}  # bpmn id -> agency -> done
+        for bpmn_id, task in self._element_tasks():
+            agency = task.data.get("agency")
+            if not isinstance(agency, str) or not _is_activity(task.task_spec) or task.state == TaskState.CANCELLED:
+                continue
+            agencies = reached.setdefault(bpmn_id, {})
+            if task.state == TaskState.COMPLETED:
+                agencies.setdefault(agency, True)
+            else:  # ready, started or waiting: still to do, whatever an earlier round did
+                agencies[agency] = False
+        return {bpmn_id: {"done": sum(agencies.values()), "of": len(agencies)}
+                for bpmn_id, agencies in sorted(reached.items())}
+
+    def _element_tasks(self) -> list[tuple[str, Task]]:
+        """(bpmn id, task) for every task of a model element that has run or is running, subprocesses' included,
+        each once (the engine's iterator also descends into running subprocesses)."""
+        found: dict[UUID, tuple[str, Task]] = {}
         with limits_in_force(self.limits):
             for workflow in [self.workflow, *self.workflow.subprocesses.values()]:
                 for task in workflow.get_tasks(state=TaskState.FINISHED_MASK | TaskState.READY | TaskState.WAITING
                                                | TaskState.STARTED):
                     bpmn_id = getattr(task.task_spec, "bpmn_id", None)
-                    if not bpmn_id:
-                        continue
-                    if task.state & (TaskState.READY | TaskState.WAITING | TaskState.STARTED):
-                        states[bpmn_id] = "active"
-                    elif task.state == TaskState.COMPLETED:
-                        states.setdefault(bpmn_id, "completed")
-        return states
+                    if bpmn_id and task.id not in found:
+                        found[task.id] = (bpmn_id, task)
+        return list(found.values())
 
     # -- user tasks ------------------------------------------------------------------------------------------
     def user_tasks(self) -> list[UserTaskView]:
@@ -323,3 +358,25 @@ class RunningAudit:
 def _label(spec: Any) -> str:
     """How an element is named in messages: its name and id."""
     return element_of(spec)[2]
+
+
+#: an element with runs in several states shows the highest (the audit page's diagram)
+_STATE_RANK = {"completed": 1, "waiting": 2, "active": 3}
+
+
+def _element_state(task: Task) -> str | None:
+    """What a task says of its element: ``active``, ``waiting`` (on a timer), ``completed``, or None (cancelled,
+    failed)."""
+    if task.state & (TaskState.READY | TaskState.STARTED):
+        return "active"
+    if task.state == TaskState.WAITING:
+        timer = isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition)
+        return "waiting" if timer else "active"
+    return "completed" if task.state == TaskState.COMPLETED else None
+
+
+def _is_activity(spec: Any) -> bool:
+    """Whether the element is a task or a subprocess (not an event or a gateway)."""
+    if isinstance(spec, (SendTaskMixin, ReceiveTaskMixin)):
+        return True
+    return not isinstance(spec, (CatchingEvent, ThrowingEvent, MultiChoice, UnstructuredJoin))

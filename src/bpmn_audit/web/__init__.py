@@ -101,6 +101,7 @@ def register(app: Flask) -> None:
         concern_pages,
         extension_pages,
         inbox,
+        migration_pages,
         modeller_pages,
         notification_pages,
         process_api,  # noqa: F401  (routes on the API's blueprint)
@@ -120,7 +121,7 @@ def register(app: Flask) -> None:
     security.csrf.exempt(api.bp)  # bearer tokens, no cookies: nothing for another site to forge
     for blueprint in (bp, auth.bp, inbox.bp, task_pages.bp, case_pages.bp, agency_audit_pages.bp, concern_pages.bp,
                       audit_pages.bp, agency_pages.bp, process_pages.bp, notification_pages.bp, calendar_pages.bp,
-                      extension_pages.bp, modeller_pages.bp, account.bp, api.bp):
+                      extension_pages.bp, modeller_pages.bp, migration_pages.bp, account.bp, api.bp):
         app.register_blueprint(blueprint)
     app.register_error_handler(ServiceError, _service_error)
     app.register_error_handler(EngineError, _engine_error)

@@ -1,7 +1,8 @@
 """The audits a person may see, and one audit's page: phase, deadlines on a timeline with today marked,
 each agency's progress, the people taking part, its cases by pseudonym (with a link to a child's details for
 those allowed), its immediate concerns (for those who may raise them), its history, and its diagram (drawn by
-the bpmn-js viewer from ``diagram.json``, steps marked completed or active)."""
+the bpmn-js viewer from ``diagram.json``, steps marked completed, active, waiting for a date or failed, with
+"how many agencies are done" on per-agency work)."""
 
 from __future__ import annotations
 
@@ -51,7 +52,7 @@ def audit(audit_id: int) -> Any:
 def diagram(audit_id: int) -> Any:
     """The audit's model and each element's state, for the page's diagram viewer."""
     drawn = diagrams.diagram(current_user, audit_id)
-    return jsonify(xml=drawn.xml, states=drawn.states)
+    return jsonify(xml=drawn.xml, states=drawn.states, counts=drawn.counts)
 
 
 @bp.get("/<int(max=2147483647):audit_id>/reports/<string(maxlength=100):agency>")

@@ -17,7 +17,7 @@ from wtforms import SubmitField, TextAreaField
 
 from ..engine.errors import ModelValidationError, UnsafeXMLError
 from ..engine.safe_xml import MalformedXMLError
-from ..services import deployments, drafts, versions
+from ..services import deployments, drafts, migrations, versions
 from ..services.errors import ServiceError
 from .model_files import posted_body, posted_files, problem_dicts
 from .security import requires
@@ -39,7 +39,8 @@ class DeployForm(FlaskForm):
 def version_list(process_key: str) -> Any:
     """Every version of one process with what changed in each."""
     return render_template("versions.html", process_key=process_key, versions=versions.history(process_key),
-                           owner=bool(drafts.OWNERS & set(current_user.groups or [])), form=DeployForm())
+                           owner=bool(drafts.OWNERS & set(current_user.groups or [])),
+                           admin=bool(migrations.MIGRATORS & set(current_user.groups or [])), form=DeployForm())
 
 
 @bp.post("/deploy")

@@ -185,6 +185,15 @@ def document() -> dict[str, Any]:
                                         "schema": {"type": "string", "maxLength": 200}}],
                         "responses": {"200": _answer("The versions", {"type": "object", "properties": {
                             "versions": {"type": "array", "items": {"type": "object"}}}}), **_errors(401, 403, 404)}}},
+            "/audits/{audit_id}/migration": {
+                "post": {"summary": "Preview or apply moving a running audit to a newer version (admins)",
+                         "parameters": [{"$ref": "#/components/parameters/AuditId"}],
+                         "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                             "type": "object", "required": ["to_version"], "properties": {
+                                 "to_version": {"type": "integer", "minimum": 1},
+                                 "apply": {"type": "boolean"}, "reason": {"type": "string", "maxLength": 500}}}}}},
+                         "responses": {"200": _answer("What the move does (or did)", {"type": "object"}),
+                                       **_errors(400, 401, 403, 404, 409)}}},
             "/processes/validate": {
                 "post": {"summary": "Check model files as a deploy would, deploying nothing: errors and warnings at "
                                     "their elements (process owners)",
