@@ -90,10 +90,12 @@ async function open(model) {
   const dmn = files.find((file) => file.name.toLowerCase().endsWith(".dmn"));
   if (dmn) {  // the first decision table opens, to edit in place
     dmnName = dmn.name;
+    document.getElementById("modeller-dmn-section").hidden = false;  // dmn-js measures its container
     await tables.importXML(dmn.xml);
     const view = tables.getViews().find((each) => each.type === "decisionTable");
     if (view) { await tables.open(view); }
     document.getElementById("modeller-dmn-name").textContent = dmn.name;
+    document.getElementById("modeller-dmn-section").hidden = false;
   }
   say(model.draft ? `Opened the draft saved by ${model.draft.saved_by}.` : `Opened version ${model.version}.`);
   page.setAttribute("data-ready", "true");
