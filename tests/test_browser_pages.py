@@ -163,8 +163,18 @@ def test_the_process_owner_and_the_admin_reach_their_pages(browser, page, site):
         expect(operator.get_by_role("heading", level=1)).to_have_text("Operations")
         expect(operator.get_by_role("link", name="Neglect in under-fives")).to_be_visible()
         _no_serious_violations(operator)
-        operator.get_by_role("link", name="Incident").click()
+        operator.get_by_role("link", name="Incident (0)").click()
         expect(operator.locator("main")).to_contain_text("No audits here")
+        operator.get_by_role("link", name="All").click()
+        operator.get_by_role("link", name="Self-harm in teenagers").click()
+        expect(operator.get_by_role("heading", level=1)).to_have_text("Self-harm in teenagers")
+        expect(operator.locator("#diagram[data-ready=true]")).to_be_visible()
+        operator.get_by_text("Suspend the audit").click()  # opened, not done: the shared site stays as it is
+        _no_serious_violations(operator)
+        operator.get_by_role("link", name="Operations").click()
+        operator.get_by_role("link", name="System health").click()
+        expect(operator.get_by_role("heading", level=1)).to_have_text("System health")
+        _no_serious_violations(operator)
 
 
 def test_a_lead_completes_a_task_by_keyboard_alone(page, site):

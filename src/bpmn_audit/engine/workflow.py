@@ -170,6 +170,19 @@ class RunningAudit:
                         found[task.id] = (bpmn_id, task)
         return list(found.values())
 
+    def task_tree(self, limit: int = 2000) -> list[tuple[int, str, str, str]]:
+        """The engine's tasks as (depth, bpmn id, name, state), depth first, for an admin (at most ``limit``)."""
+        rows: list[tuple[int, str, str, str]] = []
+        stack = [(self.workflow.task_tree, 0)]
+        with limits_in_force(self.limits):
+            while stack and len(rows) < limit:
+                task, depth = stack.pop()
+                spec = task.task_spec
+                rows.append((depth, getattr(spec, "bpmn_id", None) or spec.name,
+                             getattr(spec, "bpmn_name", None) or "", TaskState.get_name(task.state)))
+                stack.extend((child, depth + 1) for child in reversed(task.children))
+        return rows
+
     # -- user tasks ------------------------------------------------------------------------------------------
     def user_tasks(self) -> list[UserTaskView]:
         """Every ready user task, in a stable order."""
@@ -219,14 +232,15 @@ class RunningAudit:
         return self.events
 
     # -- changing data -----------------------------------------------------------------------------------------
-    def set_data(self, values: dict[str, Any], agency: str | None = None) -> list[EngineEvent]:
+    def set_data(self, values: dict[str, Any], agency: str | None = None, run: bool = True) -> list[EngineEvent]:
         """Set process variables where the running instance holds them, re-arm its timers, and run on.
 
         The values go into every task not yet finished (of one agency's work only, with ``agency``).
         SpiffWorkflow evaluates a timer's expression once, when it starts waiting, so each waiting timer
         among those tasks forgets its value and re-reads it: a Date timer reading ``event_at`` or
         ``deadlines[...]`` moves with the data (a Duration timer restarts from now). A timer whose new time
-        has passed fires in the same run. Raises ScriptRuntimeError if the values break the data rules.
+        has passed fires in the same run (with ``run`` false nothing runs: an admin mending an audit with an
+        incident lets the retry run it). Raises ScriptRuntimeError if the values break the data rules.
         """
         try:
             check_data(values, self.limits)
@@ -243,7 +257,8 @@ class RunningAudit:
             if task.state == TaskState.WAITING and isinstance(definition, TimerEventDefinition):
                 task.internal_data.pop("event_value", None)
                 task.internal_data.pop("event_fired", None)
-        self._run_engine()
+        if run:
+            self._run_engine()
         return self.events
 
     # -- internals -------------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from .base import UTCDateTime, db, utcnow
 from .deployment import Deployment
 
 RUNNING, COMPLETED = "running", "completed"
+SUSPENDED, TERMINATED = "suspended", "terminated"  # set by an admin: no timer fires, no task completes
 
 
 class ProcessInstance(db.Model):

@@ -25,7 +25,7 @@ from .transaction import transaction
 log = logging.getLogger(__name__)
 AUDIT_PROCESS = "multi_agency_audit"
 STARTERS = {"business_unit", "admin"}
-STATUSES = ("running", "completed")
+STATUSES = ("running", "suspended", "completed", "terminated")
 MAX_LIST = 500
 
 
@@ -72,15 +72,16 @@ MAX_REASON = 500
 
 
 def set_variables(instance_id: int, user: User, values: dict[str, Any], reason: str,
-                  agency: str | None = None) -> ProcessInstance:
+                  agency: str | None = None, run: bool = True) -> ProcessInstance:
     """Change process variables of a running audit (all of it, or one agency's work), with a reason.
 
     Waiting timers that read them are re-armed: moving a booked date or a deadline moves the wait, and
-    the old time no longer fires. Written to the audit's history (who, which variables, why).
-    Needs: business_unit or admin. Raises as ``edit_audit``.
+    the old time no longer fires (with ``run`` false, nothing runs until the next timer sweep or retry).
+    Written to the audit's history (who, which variables, why). Needs: business_unit or admin. Raises as
+    ``edit_audit``.
     """
     def change(instance: ProcessInstance, audit: RunningAudit, why: str) -> list[EngineEvent]:
-        events = audit.set_data(values, agency)
+        events = audit.set_data(values, agency, run)
         record_event(instance, "variables_changed", "", "process data", agency=agency, actor=user.username,
                      detail={"variables": sorted(values), "reason": why})
         return events

@@ -174,6 +174,16 @@ def _record_failure(instance_id: int, worker_id: str, error: Exception, settings
         log.exception("could not record the failure of audit %s; its lock will expire", instance_id)
 
 
+def fire_instance_now(instance_id: int, worker_id: str, settings: TimerSettings | None = None) -> int:
+    """Take one audit's lock, if nobody holds it, and fire its due timers now; return how many fired. Commits
+    (with whatever the caller staged)."""
+    settings = settings or TimerSettings.from_app()
+    now = utcnow()
+    locked = _lock(instance_id, worker_id, now + timedelta(seconds=settings.lock_seconds), now)
+    db.session.commit()
+    return _fire_instance(instance_id, worker_id, settings) if locked else 0
+
+
 @dataclass(frozen=True)
 class RetryResult:
     """What a retry did: incidents resolved, timers fired, and the new incident if it failed again."""
@@ -199,10 +209,7 @@ def retry_instance(instance_id: int, actor: str, worker_id: str | None = None) -
     db.session.execute(update(_INSTANCES).where(_INSTANCES.c.id == instance_id)
                        .values(failed_attempts=max(settings.max_attempts - 1, 0), retry_at=None,
                                updated_at=_INSTANCES.c.updated_at))
-    worker_id = worker_id or f"retry:{actor}:{default_worker_id()}"
-    locked = _lock(instance_id, worker_id, now + timedelta(seconds=settings.lock_seconds), now)
-    db.session.commit()
-    fired = _fire_instance(instance_id, worker_id, settings) if locked else 0
+    fired = fire_instance_now(instance_id, worker_id or f"retry:{actor}:{default_worker_id()}", settings)
     incident = db.session.scalar(select(Incident).where(Incident.instance_id == instance_id,
                                                         Incident.resolved_at.is_(None)))
     return RetryResult(resolved, fired, incident)

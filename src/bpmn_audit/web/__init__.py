@@ -38,6 +38,15 @@ def healthz() -> tuple:
     return jsonify(status="ok"), 200
 
 
+@bp.get("/readyz")
+@security.public
+def readyz() -> tuple:
+    """Readiness, for a load balancer: the database answers."""
+    from ..services.operations import ready
+
+    return (jsonify(status="ready"), 200) if ready() else (jsonify(status="the database does not answer"), 503)
+
+
 def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.blueprint == "health" or request.is_json
 
@@ -104,6 +113,8 @@ def register(app: Flask) -> None:
         migration_pages,
         modeller_pages,
         notification_pages,
+        operation_api,  # noqa: F401  (routes on the API's blueprint)
+        operation_pages,
         process_api,  # noqa: F401  (routes on the API's blueprint)
         process_pages,
         task_pages,
@@ -121,7 +132,8 @@ def register(app: Flask) -> None:
     security.csrf.exempt(api.bp)  # bearer tokens, no cookies: nothing for another site to forge
     for blueprint in (bp, auth.bp, inbox.bp, task_pages.bp, case_pages.bp, agency_audit_pages.bp, concern_pages.bp,
                       audit_pages.bp, agency_pages.bp, process_pages.bp, notification_pages.bp, calendar_pages.bp,
-                      extension_pages.bp, modeller_pages.bp, migration_pages.bp, account.bp, api.bp):
+                      extension_pages.bp, modeller_pages.bp, migration_pages.bp, operation_pages.bp, account.bp,
+                      api.bp):
         app.register_blueprint(blueprint)
     app.register_error_handler(ServiceError, _service_error)
     app.register_error_handler(EngineError, _engine_error)

@@ -194,6 +194,27 @@ def document() -> dict[str, Any]:
                                  "apply": {"type": "boolean"}, "reason": {"type": "string", "maxLength": 500}}}}}},
                          "responses": {"200": _answer("What the move does (or did)", {"type": "object"}),
                                        **_errors(400, 401, 403, 404, 409)}}},
+            **{f"/audits/{{audit_id}}/{operation}": {
+                "post": {"summary": f"{operation.capitalize()} an audit, with a reason kept in its history (admins)",
+                         "parameters": [{"$ref": "#/components/parameters/AuditId"}],
+                         "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                             "type": "object", "properties": {"reason": {"type": "string", "maxLength": 500}}}}}},
+                         "responses": {"200": _answer("The audit afterwards", {"type": "object"}),
+                                       **_errors(400, 401, 403, 404, 409)}}}
+               for operation in ("suspend", "resume", "terminate", "retry")},
+            "/audits/{audit_id}/data": {
+                "post": {"summary": "Set an audit's process variables, checked by the data rules, with a reason "
+                                    "(admins); nothing runs until the next sweep or a retry",
+                         "parameters": [{"$ref": "#/components/parameters/AuditId"}],
+                         "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                             "type": "object", "required": ["values", "reason"], "properties": {
+                                 "values": {"type": "object"}, "reason": {"type": "string", "maxLength": 500}}}}}},
+                         "responses": {"200": _answer("The variables changed", {"type": "object"}),
+                                       **_errors(400, 401, 403, 404, 409)}}},
+            "/health": {
+                "get": {"summary": "Workers, backlogs, incidents and the database's size (admins)",
+                        "responses": {"200": _answer("The system's health", {"type": "object"}),
+                                      **_errors(401, 403)}}},
             "/processes/validate": {
                 "post": {"summary": "Check model files as a deploy would, deploying nothing: errors and warnings at "
                                     "their elements (process owners)",

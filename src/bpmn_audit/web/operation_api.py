@@ -1,0 +1,61 @@
+"""The JSON API's admin operations, on the API's blueprint: suspend, resume, terminate or retry an audit, or
+change its process data (each with a reason, written to its history), and the system's health."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import g, jsonify
+from werkzeug.exceptions import BadRequest
+
+from ..models.base import utcnow
+from ..services import operations, runtime
+from ..services.timers import retry_instance
+from .api import bp
+from .model_files import posted_body
+
+CHANGES = {"suspend": operations.suspend, "resume": operations.resume, "terminate": operations.terminate}
+
+
+def operate(audit_id: int, operation: str) -> Any:
+    """Suspend, resume, terminate or retry an audit (``{"reason": "..."}``); admins only."""
+    operations.check_operator(g.user)
+    reason = posted_body().get("reason", "")
+    if not isinstance(reason, str):
+        raise BadRequest('"reason" must be text')
+    if operation == "retry":
+        result = retry_instance(audit_id, g.user.username)
+        return jsonify(audit_id=audit_id, resolved=result.resolved, fired=result.fired,
+                       incident=result.incident.message if result.incident else None)
+    instance = CHANGES[operation](audit_id, g.user, reason)
+    return jsonify(audit_id=audit_id, status=instance.status)
+
+
+for _name in ("suspend", "resume", "terminate", "retry"):  # a rule each, as the OpenAPI document lists them
+    bp.add_url_rule(f"/audits/<int(max=2147483647):audit_id>/{_name}", "operate", operate, methods=["POST"],
+                    defaults={"operation": _name})
+
+
+@bp.post("/audits/<int(max=2147483647):audit_id>/data")
+def edit_data(audit_id: int) -> Any:
+    """Set process variables (``{"values": {...}, "reason": "..."}``), checked by the data rules; nothing runs
+    until the next sweep or a retry (admins)."""
+    operations.check_operator(g.user)
+    body = posted_body()
+    values, reason = body.get("values"), body.get("reason", "")
+    if not isinstance(values, dict) or not isinstance(reason, str):
+        raise BadRequest('send {"values": {name: value, ...}, "reason": text}')
+    instance = runtime.set_variables(audit_id, g.user, values, reason, run=False)
+    return jsonify(audit_id=audit_id, status=instance.status, changed=sorted(values))
+
+
+@bp.get("/health")
+def system_health() -> Any:
+    """Workers, backlogs, incidents and the database's size (admins)."""
+    operations.check_operator(g.user)
+    found = operations.health(utcnow())
+    return jsonify(workers=[{"name": worker.heartbeat.name, "last_seen_at": worker.heartbeat.last_seen_at.isoformat(),
+                             "alive": worker.alive} for worker in found.workers],
+                   timers_due=found.timers_due, open_incidents=found.open_incidents,
+                   emails_waiting=found.emails_waiting, emails_failed=found.emails_failed,
+                   database_bytes=found.database_bytes, audits=found.counts)

@@ -1,0 +1,145 @@
+"""The admin's pages: the audits with filters and counts, one audit inspected (its diagram, open tasks, waiting
+timers, the engine's task tree, its process data, its full history, its incidents with their stacks), the
+operations on it (suspend, resume, terminate, retry; each confirmed, with a reason), and the system's health.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput, GovSubmitInput, GovTextArea
+from wtforms import BooleanField, SubmitField, TextAreaField
+
+from ..models.base import utcnow
+from ..services import audits, operations, runtime
+from ..services.errors import Conflict, FormInvalid, ProcessFailed
+from ..services.persistence import engine_limits, load_audit
+from ..services.timers import retry_instance
+from .paging import requested_page
+from .record_forms import show_errors
+from .security import requires
+
+bp = Blueprint("operation_pages", __name__, url_prefix="/operations")
+PAGE_SIZE = 25
+#: the most of an audit's process data the page shows
+MAX_DATA_CHARS = 20_000
+OPERATIONS = {"suspend": operations.suspend, "resume": operations.resume, "terminate": operations.terminate}
+
+
+class OperationForm(FlaskForm):
+    """An operation on an audit: why, and that the admin means it."""
+
+    reason = TextAreaField("Why?", widget=GovTextArea())
+    confirm = BooleanField("I am sure", widget=GovCheckboxInput())
+    go = SubmitField("Do it", widget=GovSubmitInput())
+
+
+class DataForm(FlaskForm):
+    """Process variables to set, as a JSON object, why, and that the admin means it."""
+
+    values = TextAreaField("Variables to set, as a JSON object", widget=GovTextArea())
+    reason = TextAreaField("Why?", widget=GovTextArea())
+    confirm = BooleanField("I am sure", widget=GovCheckboxInput())
+    go = SubmitField("Change the data", widget=GovSubmitInput())
+
+
+@bp.get("")
+@requires("admin")
+def audit_list() -> Any:
+    """The audits, filtered (status, process, version, phase, overdue, agency, started between), with counts."""
+    page = requested_page()
+    filters = operations.Filters.from_args(request.args)
+    found, total, counts = operations.find_audits(filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    return render_template("operations.html", audits=found, total=total, counts=counts, filters=filters, page=page,
+                           pages=max(1, -(-total // PAGE_SIZE)), statuses=operations.LIST_STATUSES,
+                           args={key: value for key, value in request.args.items() if key != "page"},
+                           troubled=runtime.with_open_incidents([audit.id for audit in found]))
+
+
+@bp.get("/audits/<int(max=2147483647):audit_id>")
+@requires("admin")
+def inspect(audit_id: int) -> Any:
+    """One audit, as an admin sees it."""
+    summary = runtime.describe_instance(audit_id)
+    running = load_audit(summary.instance, engine_limits())
+    data = json.dumps(running.data, indent=2, sort_keys=True, default=str)
+    return render_template("inspect.html", summary=summary, tree=running.task_tree(),
+                           data=data[:MAX_DATA_CHARS], cut=len(data) > MAX_DATA_CHARS,
+                           history=audits.history(current_user, audit_id, limit=500), form=OperationForm(),
+                           data_form=DataForm(), now=utcnow())
+
+
+@bp.post("/audits/<int(max=2147483647):audit_id>/<any(suspend, resume, terminate, retry):operation>")
+@requires("admin")
+def operate(audit_id: int, operation: str) -> Any:
+    """Suspend, resume, terminate or retry the audit, once confirmed and with a reason."""
+    form = OperationForm()
+    problem = None
+    if form.validate_on_submit():
+        if not form.confirm.data:
+            form.confirm.errors = ["Tick to say you are sure"]
+        else:
+            try:
+                if operation == "retry":
+                    operations.check_operator(current_user)
+                    result = retry_instance(audit_id, current_user.username)
+                    flash(f"Retried: {result.fired} timer(s) fired" + (f"; it failed again: {result.incident.message}"
+                                                                       if result.incident else ""))
+                else:
+                    OPERATIONS[operation](audit_id, current_user, form.reason.data or "")
+                    flash(f"The audit is {'running' if operation == 'resume' else operation + 'ed'}")
+                return redirect(url_for("operation_pages.inspect", audit_id=audit_id))
+            except FormInvalid as error:
+                problem = "; ".join(show_errors(form, error.errors)) or None
+            except Conflict as error:
+                problem = str(error)
+    summary = runtime.describe_instance(audit_id)
+    running = load_audit(summary.instance, engine_limits())
+    return render_template("inspect.html", summary=summary, tree=running.task_tree(), data="", cut=False,
+                           history=audits.history(current_user, audit_id, limit=500), form=form, data_form=DataForm(),
+                           now=utcnow(), problem=problem or ("Check the form" if form.errors else None),
+                           failed=operation), 400
+
+
+@bp.post("/audits/<int(max=2147483647):audit_id>/data")
+@requires("admin")
+def edit_data(audit_id: int) -> Any:
+    """Set process variables (a JSON object) with a reason, checked by the data rules; nothing runs until the
+    next sweep or a retry."""
+    form = DataForm()
+    problem = None
+    if form.validate_on_submit():
+        try:
+            values = json.loads(form.values.data or "")
+        except ValueError as error:
+            values, problem = None, f"The values are not JSON: {error}"
+        if values is not None and not isinstance(values, dict):
+            problem = 'Give the values as a JSON object, like {"poison": false}'
+        elif not form.confirm.data:
+            form.confirm.errors = ["Tick to say you are sure"]
+        elif values is not None:
+            try:
+                operations.check_operator(current_user)
+                runtime.set_variables(audit_id, current_user, values, form.reason.data or "", run=False)
+                flash("The process data is changed: retry the audit or let the sweep run it")
+                return redirect(url_for("operation_pages.inspect", audit_id=audit_id))
+            except FormInvalid as error:
+                problem = "; ".join(show_errors(form, error.errors)) or None
+            except (Conflict, ProcessFailed) as error:
+                problem = str(error)
+    summary = runtime.describe_instance(audit_id)
+    running = load_audit(summary.instance, engine_limits())
+    return render_template("inspect.html", summary=summary, tree=running.task_tree(), data="", cut=False,
+                           history=audits.history(current_user, audit_id, limit=500), form=OperationForm(),
+                           data_form=form, now=utcnow(), problem=problem or "Check the form", failed="data"), 400
+
+
+@bp.get("/health")
+@requires("admin")
+def health() -> Any:
+    """Workers and their heartbeats, the backlogs, open incidents, the database's size."""
+    return render_template("health.html", health=operations.health(utcnow()))

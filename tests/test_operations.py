@@ -1,0 +1,163 @@
+"""Admins see and mend running audits: the list with filters and counts, the instance page, suspend and resume
+(a timer due while suspended does not fire; on resume it fires, once), terminate, retry an incident after
+correcting the data, and the system's health; pages and API alike, each operation in the audit's history and
+refused to anyone but an admin."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import time_machine
+from sqlalchemy import select
+
+from bpmn_audit.models import HistoryEvent, HumanTask, Incident, ProcessInstance, TimerJob, db
+from bpmn_audit.models.task import CANCELLED, OPEN
+from bpmn_audit.services import api_tokens, deployments, identity, runtime, sweep
+from bpmn_audit.services.timers import fire_due_timers
+from conftest import DATA, PASSWORD, csrf_token_in
+
+BEFORE = datetime.fromisoformat("2027-01-11T08:00:00+00:00")
+DUE = datetime.fromisoformat("2027-01-11T09:00:00+00:00")
+
+
+def _deploy(name: str) -> None:
+    deployments.deploy([(f"{name}.bpmn", (DATA / f"{name}.bpmn").read_bytes())])
+
+
+def _kinds(instance_id: int) -> list[str]:
+    return list(db.session.scalars(select(HistoryEvent.kind).where(HistoryEvent.instance_id == instance_id)
+                                   .order_by(HistoryEvent.id)))
+
+
+def _admin(people):
+    """The admin; and sessions that outlast the tests' travels in time (an idle session is signed out)."""
+    from flask import current_app
+
+    current_app.config["IDLE_MINUTES"] = 60 * 24 * 400
+    return identity.create_user("admin", "Admin", ["admin"], password=PASSWORD)
+
+
+def _token(person) -> dict[str, str]:
+    return {"Authorization": f"Bearer {api_tokens.issue_token(person, 'tests')}"}
+
+
+def _operate(browser, audit_id: int, operation: str, **fields: str):
+    shown = browser.get(f"/operations/audits/{audit_id}")
+    assert shown.status_code == 200, shown.get_data(as_text=True)[-3000:]
+    page = shown.get_data(as_text=True)
+    return browser.post(f"/operations/audits/{audit_id}/{operation}",
+                        data={"csrf_token": csrf_token_in(page), "reason": "Checking the data", "confirm": "y",
+                              **fields})
+
+
+def test_a_timer_due_while_suspended_does_not_fire_and_fires_once_on_resume(app, people, sign_in):
+    _deploy("timer_then_script")
+    _admin(people)
+    with time_machine.travel(BEFORE, tick=False) as clock:
+        admin = sign_in("admin")
+        audit = runtime.start_audit(people["bu"], "timer_then_script", {"poison": False}).id
+        unsure = _operate(admin, audit, "suspend", confirm="")
+        assert unsure.status_code == 400 and "Tick to say you are sure" in unsure.get_data(as_text=True)
+        assert _operate(admin, audit, "suspend").status_code == 302
+        db.session.expire_all()
+        assert db.session.get(ProcessInstance, audit).status == "suspended"
+        clock.move_to(DUE + timedelta(minutes=5))
+        assert fire_due_timers("w") == 0 and sweep.run_round(app, "worker@test:1") == 0
+        assert "timer_fired" not in _kinds(audit)
+        assert _operate(admin, audit, "suspend").status_code == 400  # suspended already: a clear conflict
+        assert _operate(admin, audit, "resume").status_code == 302
+        assert fire_due_timers("w") == 0  # it fired on resume, once
+    assert _kinds(audit).count("timer_fired") == 1
+    assert [kind for kind in _kinds(audit) if kind in ("suspended", "resumed")] == ["suspended", "resumed"]
+    [suspended] = db.session.scalars(select(HistoryEvent).where(HistoryEvent.instance_id == audit,
+                                                                HistoryEvent.kind == "suspended"))
+    assert suspended.actor == "admin" and suspended.detail == {"reason": "Checking the data"}
+    assert len(db.session.scalars(select(HumanTask).where(HumanTask.instance_id == audit,
+                                                          HumanTask.status == OPEN)).all()) == 5
+
+
+def test_a_suspended_audit_s_task_cannot_be_completed_and_terminate_ends_it_through_the_api(app, people, client):
+    _deploy("timer_then_script")
+    admin = _token(_admin(people))
+    with time_machine.travel(DUE + timedelta(minutes=5), tick=False):
+        audit = runtime.start_audit(people["bu"], "timer_then_script", {"poison": False}).id  # fired at once
+        task = db.session.scalars(select(HumanTask).where(HumanTask.instance_id == audit)).first()
+        assert client.post(f"/api/v1/audits/{audit}/suspend", headers=admin, json={"reason": "Hold"}).json[
+            "status"] == "suspended"
+        done = client.post(f"/api/v1/tasks/{task.id}/complete", headers=_token(people["bu"]), json={"data": {}})
+        assert done.status_code in (404, 409)
+        for who in (people["bu"], people["lead.police"]):
+            for operation in ("resume", "terminate", "retry"):
+                assert client.post(f"/api/v1/audits/{audit}/{operation}", headers=_token(who),
+                                   json={"reason": "x"}).status_code == 403
+        assert client.post(f"/api/v1/audits/{audit}/terminate", headers=admin, json={}).status_code == 400
+        ended = client.post(f"/api/v1/audits/{audit}/terminate", headers=admin, json={"reason": "A test audit"})
+        assert ended.json["status"] == "terminated"
+        assert client.post(f"/api/v1/audits/{audit}/resume", headers=admin,
+                           json={"reason": "Oops"}).status_code == 409
+    db.session.expire_all()
+    assert {row.status for row in db.session.scalars(select(HumanTask).where(HumanTask.instance_id == audit))} \
+        == {CANCELLED}
+    assert db.session.scalars(select(TimerJob).where(TimerJob.instance_id == audit)).all() == []
+    assert [kind for kind in _kinds(audit) if kind in ("suspended", "terminated")] == ["suspended", "terminated"]
+
+
+def test_an_incident_is_shown_with_its_element_and_after_the_data_is_corrected_retry_completes_it(
+        app, people, sign_in, client):
+    _deploy("timer_then_script")
+    _admin(people)
+    with time_machine.travel(BEFORE, tick=False) as clock:
+        admin = sign_in("admin")
+        audit = runtime.start_audit(people["bu"], "timer_then_script", {"poison": True}).id
+        clock.move_to(DUE + timedelta(minutes=1))
+        for _ in range(3):
+            fire_due_timers("w")
+            clock.shift(timedelta(minutes=5))
+        page = admin.get(f"/operations/audits/{audit}").get_data(as_text=True)
+        assert "Prepare the agencies</strong> (<code>prepare</code>)" in page and "the variable &#39;pairs&#39;" in page
+        assert "Traceback" in page  # the stack, for admins
+        listed = admin.get("/operations?status=incident").get_data(as_text=True)
+        assert "Timer then script" in listed or f"Audit {audit}" in listed
+
+        token = csrf_token_in(page)
+        wrong = admin.post(f"/operations/audits/{audit}/data", data={
+            "csrf_token": token, "values": "[1, 2]", "reason": "Fix", "confirm": "y"})
+        assert wrong.status_code == 400 and "JSON object" in wrong.get_data(as_text=True)
+        fixed = admin.post(f"/operations/audits/{audit}/data", data={
+            "csrf_token": token, "values": '{"poison": false}', "reason": "The poison flag was wrong", "confirm": "y"})
+        assert fixed.status_code == 302
+        assert db.session.scalars(select(Incident).where(Incident.instance_id == audit,
+                                                         Incident.resolved_at.is_(None))).all()  # still open
+        assert _operate(admin, audit, "retry").status_code == 302
+    assert db.session.scalars(select(Incident).where(Incident.instance_id == audit,
+                                                     Incident.resolved_at.is_(None))).all() == []
+    assert len(db.session.scalars(select(HumanTask).where(HumanTask.instance_id == audit,
+                                                          HumanTask.status == OPEN)).all()) == 5
+    assert "variables_changed" in _kinds(audit) and "incident_retried" in _kinds(audit)
+
+
+def test_the_list_filters_and_counts_and_the_health_page_shows_workers_and_backlogs(app, people, sign_in):
+    _deploy("timer_then_script")
+    _admin(people)
+    with time_machine.travel(BEFORE, tick=False):
+        first = runtime.start_audit(people["bu"], "timer_then_script", {"poison": False}).id
+        runtime.start_audit(people["bu"], "timer_then_script", {"poison": False})
+        sweep.beat("worker@host:7")
+    admin = sign_in("admin")
+    page = admin.get("/operations?status=running&process=timer_then_script").get_data(as_text=True)
+    assert "2 audits." in page and "Running (2)" in page and "Suspended (0)" in page
+    assert "2 audits." in admin.get("/operations?started_from=2027-01-11&started_to=2027-01-11&version=1"
+                                    "&process=timer_then_script&status=running").get_data(as_text=True)
+    assert "0 audits." in admin.get("/operations?version=2").get_data(as_text=True)
+    assert "0 audits." in admin.get("/operations?agency=police").get_data(as_text=True)
+    assert "0 audits." in admin.get("/operations?started_from=2027-02-01").get_data(as_text=True)
+    assert admin.get("/operations?started_from=tomorrow").status_code == 404
+    assert admin.get("/operations?status=sleeping").status_code == 404
+    health = admin.get("/operations/health").get_data(as_text=True)
+    assert "worker@host:7" in health and "Timers due and not yet fired" in health
+    assert f"/operations/audits/{first}" in admin.get("/operations").get_data(as_text=True)
+    assert app.test_client().get("/readyz").json == {"status": "ready"}
+    with time_machine.travel(DUE + timedelta(minutes=1), tick=False):
+        api = app.test_client().get("/api/v1/health", headers=_token(identity.get_user("admin"))).json
+    assert api["timers_due"] == 2 and api["workers"][0]["name"] == "worker@host:7"
+    assert api["audits"] == {"running": 2}
