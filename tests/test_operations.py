@@ -14,7 +14,7 @@ from bpmn_audit.models import HistoryEvent, HumanTask, Incident, ProcessInstance
 from bpmn_audit.models.task import CANCELLED, OPEN
 from bpmn_audit.services import api_tokens, deployments, identity, runtime, sweep
 from bpmn_audit.services.timers import fire_due_timers
-from conftest import DATA, PASSWORD, csrf_token_in
+from conftest import DATA, LAUNCH, PASSWORD, csrf_token_in
 
 BEFORE = datetime.fromisoformat("2027-01-11T08:00:00+00:00")
 DUE = datetime.fromisoformat("2027-01-11T09:00:00+00:00")
@@ -161,3 +161,78 @@ def test_the_list_filters_and_counts_and_the_health_page_shows_workers_and_backl
         api = app.test_client().get("/api/v1/health", headers=_token(identity.get_user("admin"))).json
     assert api["timers_due"] == 2 and api["workers"][0]["name"] == "worker@host:7"
     assert api["audits"] == {"running": 2}
+
+
+def test_moving_back_from_qa_reopens_the_chair_s_report_with_its_earlier_data_and_the_audit_runs_on(
+        app, people, deployed, sign_in):
+    from audit_driver import ANSWERS, AuditDriver
+
+    _admin(people)
+    with time_machine.travel(LAUNCH, tick=False) as clock:
+        audit = AuditDriver(people)
+        audit.through_analysis(clock)
+        admin = sign_in("admin")
+        [qa] = audit.open_tasks("qa_analysis_report")
+        [written] = db.session.scalars(select(HumanTask).where(HumanTask.instance_id == audit.instance_id,
+                                                               HumanTask.bpmn_id == "write_analysis_report"))
+        page = admin.get(f"/operations/audits/{audit.instance_id}").get_data(as_text=True)
+        assert '<option value="write_analysis_report">' in page
+        moved = admin.post(f"/operations/audits/{audit.instance_id}/back", data={
+            "csrf_token": csrf_token_in(page), "bpmn_id": "write_analysis_report", "reason": "Findings missing",
+            "confirm": "y"})
+        assert moved.status_code == 302
+        db.session.expire_all()
+        assert [t.bpmn_id for t in audit.open_tasks()] == ["write_analysis_report"]
+        reopened = db.session.get(HumanTask, written.id)  # the same task, open again, its answers kept
+        assert reopened.status == OPEN and reopened.completed_by is None
+        first_field = next(iter(ANSWERS["write_analysis_report"]))
+        assert reopened.draft[first_field] == str(reopened.form_data[first_field])
+        assert db.session.get(HumanTask, qa.id).status == CANCELLED
+        chair_page = sign_in("chair").get(f"/tasks/{written.id}").get_data(as_text=True)
+        assert str(reopened.form_data[first_field])[:40] in chair_page
+        [event] = db.session.scalars(select(HistoryEvent).where(HistoryEvent.instance_id == audit.instance_id,
+                                                                HistoryEvent.kind == "moved_back"))
+        assert event.actor == "admin" and event.detail["reason"] == "Findings missing"
+
+        audit.complete("write_analysis_report")
+        audit.complete("qa_analysis_report", {
+            "qa_findings_evidenced": "true", "qa_factual_accuracy": "true", "qa_no_identifying_detail": "true",
+            "qa_recommendations_owned": "true", "qa_concerns_closed": "true", "qa_decision": "approve"})
+        audit.meet_qiip(clock)
+        audit.complete("qiip_sign_off", {"qiip_quorate": "true", "qiip_decision": "approve"})
+        audit.complete("record_actions")
+    db.session.expire_all()
+    assert db.session.get(ProcessInstance, audit.instance_id).status == "completed"
+
+
+def test_an_admin_skips_and_gives_tasks_and_each_is_in_the_history(app, people, deployed, client):
+    from audit_driver import AuditDriver
+
+    _deploy("timer_then_script")
+    admin = _token(_admin(people))
+    with time_machine.travel(DUE + timedelta(minutes=5), tick=False):
+        audit = runtime.start_audit(people["bu"], "timer_then_script", {"poison": False}).id
+        police, *_ = db.session.scalars(select(HumanTask).where(HumanTask.instance_id == audit,
+                                                                HumanTask.agency == "police"))
+        assert client.post(f"/api/v1/tasks/{police.id}/skip", headers=_token(people["bu"]),
+                           json={"reason": "x"}).status_code == 403
+        assert client.post(f"/api/v1/tasks/{police.id}/skip", headers=admin, json={}).status_code == 400
+        given = client.post(f"/api/v1/tasks/{police.id}/assign", headers=admin, json={"assignee": "lead.police"})
+        assert given.status_code == 200 and given.json["assignee"] == "lead.police"
+        skipped = client.post(f"/api/v1/tasks/{police.id}/skip", headers=admin, json={"reason": "Police left"})
+        assert skipped.json == {"task_id": police.id, "status": "completed"}
+        assert client.post(f"/api/v1/tasks/{police.id}/skip", headers=admin,
+                           json={"reason": "Again"}).status_code == 409
+        db.session.expire_all()
+        assert db.session.get(HumanTask, police.id).completed_by == "admin"
+        [event] = db.session.scalars(select(HistoryEvent).where(HistoryEvent.instance_id == audit,
+                                                                HistoryEvent.kind == "task_skipped"))
+        assert (event.actor, event.agency, event.detail["reason"]) == ("admin", "police", "Police left")
+        assert "task_assigned" in _kinds(audit)
+
+        main = AuditDriver(people)  # a skip the process cannot go on from is refused, and nothing changes
+        [nominate] = main.open_tasks("nominate_cases")
+        refused = client.post(f"/api/v1/tasks/{nominate.id}/skip", headers=admin, json={"reason": "Try"})
+        assert refused.status_code == 422 and "assign_pseudonyms" in refused.json["error"]
+        db.session.expire_all()
+        assert db.session.get(HumanTask, nominate.id).status == OPEN

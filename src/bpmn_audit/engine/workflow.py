@@ -231,6 +231,30 @@ class RunningAudit:
         self._run_engine()
         return self.events
 
+    # -- an admin's moves ---------------------------------------------------------------------------------------
+    def move_back(self, bpmn_id: str) -> str:
+        """Reopen the user task ``bpmn_id`` done most recently, with the data it was done with; what came after it
+        is undone (its tasks and timers go), and the audit runs on from it. Returns the task's id; raises
+        TaskNotReadyError if no such task was done."""
+        done = [task for workflow in [self.workflow, *self.workflow.subprocesses.values()]
+                for task in workflow.get_tasks() if task.state == TaskState.COMPLETED
+                and isinstance(task.task_spec, UserTask) and task.task_spec.bpmn_id == bpmn_id]
+        if not done:
+            raise TaskNotReadyError(f"no '{bpmn_id}' task of this audit has been done, so there is none to go back to")
+        task = max(done, key=lambda each: each.last_state_change)
+        self.events = []
+        try:
+            with limits_in_force(self.limits):
+                self.workflow.reset_from_task_id(task.id, dict(task.data))
+        except Exception as error:
+            raise self._failure(error) from error
+        self._run_engine()
+        return str(task.id)
+
+    def skip(self, task_id: str) -> list[EngineEvent]:
+        """Complete a ready user task with no answers (an admin's skip) and run on."""
+        return self.complete(task_id, {})
+
     # -- changing data -----------------------------------------------------------------------------------------
     def set_data(self, values: dict[str, Any], agency: str | None = None, run: bool = True) -> list[EngineEvent]:
         """Set process variables where the running instance holds them, re-arm its timers, and run on.

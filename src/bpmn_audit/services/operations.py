@@ -17,6 +17,8 @@ from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..engine.calendar import LONDON
+from ..engine.errors import TaskNotReadyError
+from ..engine.workflow import RunningAudit
 from ..models import (
     Deployment,
     HumanTask,
@@ -32,9 +34,10 @@ from ..models.base import utcnow
 from ..models.instance import COMPLETED, RUNNING, SUSPENDED, TERMINATED
 from ..models.outbox import FAILED, PENDING
 from ..models.task import CANCELLED, OPEN
+from ..models.task import COMPLETED as COMPLETED_TASK
 from .errors import Conflict, Forbidden, FormInvalid, NotFound
 from .persistence import record_event
-from .runtime import get_instance, reason_problem
+from .runtime import edit_audit, get_instance, reason_problem
 from .timers import default_worker_id, fire_instance_now
 from .transaction import transaction
 
@@ -174,6 +177,40 @@ def _change_status(instance_id: int, user: User, reason: str, allowed: tuple[str
         raise Conflict("the audit changed meanwhile (a task was done or a timer fired): look again and retry"
                        ) from error
     return instance
+
+
+def move_back(instance_id: int, user: User, bpmn_id: str, reason: str) -> ProcessInstance:
+    """Reopen the task ``bpmn_id`` done most recently, with its earlier answers; what came after is undone."""
+    check_operator(user)
+
+    def change(instance: ProcessInstance, audit: RunningAudit, why: str) -> list:
+        try:
+            task_id = audit.move_back(bpmn_id)
+        except TaskNotReadyError as error:
+            raise FormInvalid({"bpmn_id": str(error)}) from None
+        record_event(instance, "moved_back", bpmn_id, f"back to {bpmn_id}", actor=user.username,
+                     detail={"reason": why, "task_id": task_id})
+        return audit.events
+    return edit_audit(instance_id, user, reason, change)
+
+
+def skip(task_id: int, user: User, reason: str) -> HumanTask:
+    """Complete an open task with no answers (its guards are not asked), and run the audit on."""
+    check_operator(user)
+    task = db.session.get(HumanTask, task_id)
+    if task is None:
+        raise NotFound(f"there is no task {task_id}")
+    if task.status != OPEN:
+        raise Conflict(f"'{task.name}' is {task.status}")
+
+    def change(instance: ProcessInstance, audit: RunningAudit, why: str) -> list:
+        events = audit.skip(task.engine_task_id)
+        task.status, task.completed_at, task.completed_by, task.form_data = COMPLETED_TASK, utcnow(), user.username, {}
+        record_event(instance, "task_skipped", task.bpmn_id, task.name, agency=task.agency, actor=user.username,
+                     detail={"reason": why, "task_id": task.id})
+        return events
+    edit_audit(task.instance_id, user, reason, change)
+    return task
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ no page, list or sweep ever has to deserialize a workflow to answer a query.
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 from flask import current_app
@@ -84,8 +85,14 @@ def _sync_tasks(instance: ProcessInstance, audit: RunningAudit) -> None:
         elif row.due_at != ready[row.engine_task_id].due_at:
             row.due_at = ready[row.engine_task_id].due_at  # its deadline was extended or moved
     new_tasks = []
+    reopened = {row.engine_task_id: row for row in db.session.scalars(select(HumanTask).where(
+        HumanTask.instance_id == instance.id, HumanTask.status != OPEN,
+        HumanTask.engine_task_id.in_([key for key in ready if key not in known])))}
     for task_id, view in ready.items():
         if task_id in known:
+            continue
+        if task_id in reopened:  # an admin moved the audit back to a task done before: the same task again
+            _reopen(reopened[task_id], view)
             continue
         groups = _groups(view, lane_groups)
         new_tasks.append(HumanTask(
@@ -98,6 +105,13 @@ def _sync_tasks(instance: ProcessInstance, audit: RunningAudit) -> None:
         db.session.add_all(new_tasks)
         db.session.flush()  # their ids, for the links in the emails
         notifications.offer_tasks(instance, new_tasks)
+
+
+def _reopen(row: HumanTask, view: UserTaskView) -> None:
+    """Open a done task again, its earlier answers as its draft."""
+    row.status, row.completed_at, row.completed_by, row.due_at = OPEN, None, None, view.due_at
+    row.draft = {key: value if isinstance(value, str) else json.dumps(value)
+                 for key, value in (row.form_data or {}).items()} or row.draft
 
 
 def candidates_for(groups: list[str], users: list[str], agency: str | None) -> list[TaskCandidate]:

@@ -16,6 +16,7 @@ from ..engine.views import EngineEvent
 from ..engine.workflow import RunningAudit
 from ..models import HumanTask, Incident, ProcessInstance, TimerJob, User, db
 from ..models.instance import RUNNING
+from ..models.task import COMPLETED as COMPLETED_TASK
 from ..models.task import OPEN
 from .deployments import latest_deployment
 from .errors import Conflict, Forbidden, FormInvalid, NotFound, ProcessFailed
@@ -175,6 +176,20 @@ def describe_instance(instance_id: int) -> InstanceSummary:
     incidents = db.session.scalars(select(Incident).where(Incident.instance_id == instance_id,
                                                           Incident.resolved_at.is_(None)).order_by(Incident.id)).all()
     return InstanceSummary(instance, list(tasks), list(timers), list(incidents))
+
+
+def get_open_task(task_id: int) -> HumanTask:
+    """An open task by id; raises NotFound."""
+    task = db.session.get(HumanTask, task_id)
+    if task is None or task.status != OPEN:
+        raise NotFound(f"there is no open task {task_id}")
+    return task
+
+
+def done_task_ids(instance_id: int) -> list[tuple[str, str]]:
+    """(bpmn id, name) of each kind of task of the audit someone has done, for moving back to one."""
+    return sorted(set(db.session.execute(select(HumanTask.bpmn_id, HumanTask.name).where(
+        HumanTask.instance_id == instance_id, HumanTask.status == COMPLETED_TASK)).all()), key=lambda row: row[1])
 
 
 def with_open_incidents(instance_ids: list[int]) -> set[int]:

@@ -188,10 +188,10 @@ def release_task(task_id: int, user: User) -> HumanTask:
     return task
 
 
-def assign_task(task_id: int, actor: User, username: str) -> HumanTask:
+def assign_task(task_id: int, actor: User, username: str | None, reason: str | None = None) -> HumanTask:
     """The Business Unit gives an open task to one person (someone it is offered to), or back to its groups
-    with an empty ``username``. Raises Forbidden (not the Business Unit), NotFound and Conflict (done, or
-    the person is not among those the task is offered to)."""
+    with an empty ``username`` (an admin's ``reason`` goes into the history). Raises Forbidden (not the
+    Business Unit), NotFound and Conflict (done, or the person is not among those the task is offered to)."""
     if not actor.active or not ASSIGNERS & set(actor.groups or []):
         raise Forbidden("only the Business Unit assigns tasks")
     task = db.session.get(HumanTask, task_id)
@@ -205,7 +205,8 @@ def assign_task(task_id: int, actor: User, username: str) -> HumanTask:
     with transaction():
         task.assignee, task.claimed_at = (person.username, utcnow()) if person else (None, None)
         record_event(task.instance, "task_assigned", task.bpmn_id, task.name, agency=task.agency,
-                     actor=actor.username, detail={"task_id": task.id, "assignee": task.assignee})
+                     actor=actor.username, detail={"task_id": task.id, "assignee": task.assignee,
+                                                   **({"reason": reason.strip()} if reason else {})})
         if person is not None:
             notifications.tell([person.username], "assigned",
                                f"A task is given to you: {task.name} ({task.instance.title or 'an audit'})",

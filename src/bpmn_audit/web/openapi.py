@@ -211,6 +211,22 @@ def document() -> dict[str, Any]:
                                  "values": {"type": "object"}, "reason": {"type": "string", "maxLength": 500}}}}}},
                          "responses": {"200": _answer("The variables changed", {"type": "object"}),
                                        **_errors(400, 401, 403, 404, 409)}}},
+            "/audits/{audit_id}/back": {
+                "post": {"summary": "Reopen a task done before, with its earlier answers, undoing what came after "
+                                    "(admins)",
+                         "parameters": [{"$ref": "#/components/parameters/AuditId"}],
+                         "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                             "type": "object", "required": ["bpmn_id", "reason"], "properties": {
+                                 "bpmn_id": {"type": "string"}, "reason": {"type": "string", "maxLength": 500}}}}}},
+                         "responses": {"200": _answer("The audit afterwards", {"type": "object"}),
+                                       **_errors(400, 401, 403, 404, 409)}}},
+            "/tasks/{task_id}/skip": {
+                "post": {"summary": "Complete an open task with no answers and run its audit on (admins)",
+                         "parameters": [{"$ref": "#/components/parameters/TaskId"}],
+                         "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                             "type": "object", "properties": {"reason": {"type": "string", "maxLength": 500}}}}}},
+                         "responses": {"200": _answer("The task afterwards", {"type": "object"}),
+                                       **_errors(400, 401, 403, 404, 409)}}},
             "/health": {
                 "get": {"summary": "Workers, backlogs, incidents and the database's size (admins)",
                         "responses": {"200": _answer("The system's health", {"type": "object"}),

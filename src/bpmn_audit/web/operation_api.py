@@ -49,6 +49,29 @@ def edit_data(audit_id: int) -> Any:
     return jsonify(audit_id=audit_id, status=instance.status, changed=sorted(values))
 
 
+@bp.post("/audits/<int(max=2147483647):audit_id>/back")
+def move_back(audit_id: int) -> Any:
+    """Reopen the task ``bpmn_id`` done most recently, with its earlier answers, undoing what came after (admins)."""
+    operations.check_operator(g.user)
+    body = posted_body()
+    bpmn_id, reason = body.get("bpmn_id"), body.get("reason", "")
+    if not isinstance(bpmn_id, str) or not isinstance(reason, str) or len(bpmn_id) > 200:
+        raise BadRequest('send {"bpmn_id": the id of a task done before, "reason": text}')
+    instance = operations.move_back(audit_id, g.user, bpmn_id, reason)
+    return jsonify(audit_id=audit_id, status=instance.status)
+
+
+@bp.post("/tasks/<int(max=2147483647):task_id>/skip")
+def skip_task(task_id: int) -> Any:
+    """Complete an open task with no answers and run its audit on (admins)."""
+    operations.check_operator(g.user)
+    reason = posted_body().get("reason", "")
+    if not isinstance(reason, str):
+        raise BadRequest('"reason" must be text')
+    task = operations.skip(task_id, g.user, reason)
+    return jsonify(task_id=task.id, status=task.status)
+
+
 @bp.get("/health")
 def system_health() -> Any:
     """Workers, backlogs, incidents and the database's size (admins)."""

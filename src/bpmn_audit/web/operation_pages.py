@@ -15,7 +15,7 @@ from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput, GovSubmitInput,
 from wtforms import BooleanField, SubmitField, TextAreaField
 
 from ..models.base import utcnow
-from ..services import audits, operations, runtime
+from ..services import audits, operations, runtime, tasks
 from ..services.errors import Conflict, FormInvalid, ProcessFailed
 from ..services.persistence import engine_limits, load_audit
 from ..services.timers import retry_instance
@@ -70,39 +70,22 @@ def inspect(audit_id: int) -> Any:
     return render_template("inspect.html", summary=summary, tree=running.task_tree(),
                            data=data[:MAX_DATA_CHARS], cut=len(data) > MAX_DATA_CHARS,
                            history=audits.history(current_user, audit_id, limit=500), form=OperationForm(),
-                           data_form=DataForm(), now=utcnow())
+                           data_form=DataForm(), done_tasks=runtime.done_task_ids(audit_id), now=utcnow())
 
 
 @bp.post("/audits/<int(max=2147483647):audit_id>/<any(suspend, resume, terminate, retry):operation>")
 @requires("admin")
 def operate(audit_id: int, operation: str) -> Any:
     """Suspend, resume, terminate or retry the audit, once confirmed and with a reason."""
-    form = OperationForm()
-    problem = None
-    if form.validate_on_submit():
-        if not form.confirm.data:
-            form.confirm.errors = ["Tick to say you are sure"]
-        else:
-            try:
-                if operation == "retry":
-                    operations.check_operator(current_user)
-                    result = retry_instance(audit_id, current_user.username)
-                    flash(f"Retried: {result.fired} timer(s) fired" + (f"; it failed again: {result.incident.message}"
-                                                                       if result.incident else ""))
-                else:
-                    OPERATIONS[operation](audit_id, current_user, form.reason.data or "")
-                    flash(f"The audit is {'running' if operation == 'resume' else operation + 'ed'}")
-                return redirect(url_for("operation_pages.inspect", audit_id=audit_id))
-            except FormInvalid as error:
-                problem = "; ".join(show_errors(form, error.errors)) or None
-            except Conflict as error:
-                problem = str(error)
-    summary = runtime.describe_instance(audit_id)
-    running = load_audit(summary.instance, engine_limits())
-    return render_template("inspect.html", summary=summary, tree=running.task_tree(), data="", cut=False,
-                           history=audits.history(current_user, audit_id, limit=500), form=form, data_form=DataForm(),
-                           now=utcnow(), problem=problem or ("Check the form" if form.errors else None),
-                           failed=operation), 400
+    if operation == "retry":
+        def action(reason: str) -> None:
+            operations.check_operator(current_user)
+            result = retry_instance(audit_id, current_user.username)
+            if result.incident:
+                raise Conflict(f"it failed again: {result.incident.message}")
+        return _confirmed(audit_id, operation, action, "Retried: the audit has run on")
+    return _confirmed(audit_id, operation, lambda reason: OPERATIONS[operation](audit_id, current_user, reason),
+                      f"The audit is {'running' if operation == 'resume' else operation + 'ed'}")
 
 
 @bp.post("/audits/<int(max=2147483647):audit_id>/data")
@@ -131,11 +114,65 @@ def edit_data(audit_id: int) -> Any:
                 problem = "; ".join(show_errors(form, error.errors)) or None
             except (Conflict, ProcessFailed) as error:
                 problem = str(error)
+    return _shown_again(audit_id, OperationForm(), problem or "Check the form", "data", form)
+
+
+@bp.post("/audits/<int(max=2147483647):audit_id>/back")
+@requires("admin")
+def move_back(audit_id: int) -> Any:
+    """Reopen a task done before (its earlier answers kept) and undo what came after it."""
+    bpmn_id = (request.form.get("bpmn_id") or "")[:200]
+    return _confirmed(audit_id, "back", lambda reason: operations.move_back(audit_id, current_user, bpmn_id, reason),
+                      f"The audit is back at {bpmn_id}")
+
+
+@bp.post("/tasks/<int(max=2147483647):task_id>/skip")
+@requires("admin")
+def skip(task_id: int) -> Any:
+    """Complete an open task with no answers and run the audit on."""
+    task = runtime.get_open_task(task_id)
+    return _confirmed(task.instance_id, "skip", lambda reason: operations.skip(task_id, current_user, reason),
+                      f"'{task.name}' is skipped")
+
+
+@bp.post("/tasks/<int(max=2147483647):task_id>/assign")
+@requires("admin")
+def reassign(task_id: int) -> Any:
+    """Give an open task to someone it is offered to (nobody: back to its groups)."""
+    task = runtime.get_open_task(task_id)
+    assignee = (request.form.get("assignee") or "").strip()[:200] or None
+    return _confirmed(task.instance_id, "assign",
+                      lambda reason: tasks.assign_task(task_id, current_user, assignee, reason=reason),
+                      f"'{task.name}' is given to {assignee or 'its groups'}")
+
+
+def _confirmed(audit_id: int, operation: str, action: Any, done: str) -> Any:
+    """Run ``action(reason)`` once the form is confirmed; else show the audit again with what is wrong."""
+    form = OperationForm()
+    problem = None
+    if form.validate_on_submit():
+        if not form.confirm.data:
+            form.confirm.errors = ["Tick to say you are sure"]
+        else:
+            try:
+                action(form.reason.data or "")
+                flash(done)
+                return redirect(url_for("operation_pages.inspect", audit_id=audit_id))
+            except FormInvalid as error:
+                problem = "; ".join(show_errors(form, error.errors)) or None
+            except (Conflict, ProcessFailed) as error:
+                problem = str(error)
+    return _shown_again(audit_id, form, problem or "Check the form", operation)
+
+
+def _shown_again(audit_id: int, form: FlaskForm, problem: str | None, operation: str,
+                 data_form: FlaskForm | None = None) -> Any:
     summary = runtime.describe_instance(audit_id)
     running = load_audit(summary.instance, engine_limits())
     return render_template("inspect.html", summary=summary, tree=running.task_tree(), data="", cut=False,
-                           history=audits.history(current_user, audit_id, limit=500), form=OperationForm(),
-                           data_form=form, now=utcnow(), problem=problem or "Check the form", failed="data"), 400
+                           history=audits.history(current_user, audit_id, limit=500), form=form,
+                           data_form=data_form or DataForm(), done_tasks=runtime.done_task_ids(audit_id),
+                           now=utcnow(), problem=problem, failed=operation), 400
 
 
 @bp.get("/health")
