@@ -14,7 +14,7 @@ from sqlalchemy import delete, select
 from ..models import Deployment, ProcessDraft, User, db
 from ..models.base import utcnow
 from .deployments import check_files, deploy, latest_deployment
-from .errors import Forbidden
+from .identity import require_group
 from .transaction import transaction
 
 #: who may edit and deploy processes
@@ -33,8 +33,7 @@ class Model:
 
 def check_owner(user: User) -> None:
     """Raise Forbidden unless ``user`` is a process owner."""
-    if not user.active or not OWNERS & set(user.groups or []):
-        raise Forbidden("only process owners change and deploy processes")
+    require_group(user, OWNERS, "only process owners change and deploy processes")
 
 
 def model_to_edit(user: User, process_key: str) -> Model:

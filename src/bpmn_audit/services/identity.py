@@ -6,13 +6,19 @@ from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
 from ..models import HumanTask, User, db
-from .errors import Conflict, NotFound
+from .errors import Conflict, Forbidden, NotFound
 from .transaction import transaction
 
 GROUPS = ("business_unit", "chair", "agency_lead", "practitioner", "nominating_partner", "qiip",
           "process_owner", "admin")
 # Groups whose members act for one agency: they see only their own agency's per-agency tasks.
 AGENCY_SCOPED_GROUPS = {"agency_lead", "practitioner", "nominating_partner"}
+
+
+def require_group(user: User, groups: frozenset[str] | set[str], refusal: str) -> None:
+    """Raise Forbidden (saying ``refusal``) unless ``user`` is active and in one of ``groups``."""
+    if not user.active or not groups & set(user.groups or []):
+        raise Forbidden(refusal)
 
 
 def create_user(username: str, name: str, groups: list[str], agency: str | None = None,

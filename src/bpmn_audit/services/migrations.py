@@ -16,7 +16,8 @@ from ..engine.errors import ScriptRuntimeError
 from ..engine.migration import MigrationOutcome, MigrationRefused, migrate
 from ..models import Deployment, ProcessInstance, User, db
 from ..models.instance import RUNNING
-from .errors import Forbidden, FormInvalid, NotFound
+from .errors import FormInvalid, NotFound
+from .identity import require_group
 from .persistence import engine_limits, load_audit, record_event, save_audit
 from .runtime import reason_problem
 from .transaction import transaction
@@ -37,8 +38,7 @@ class AuditMove:
 
 def check_migrator(user: User) -> None:
     """Raise Forbidden unless ``user`` is an admin."""
-    if not user.active or not MIGRATORS & set(user.groups or []):
-        raise Forbidden("only admins move running audits to another version")
+    require_group(user, MIGRATORS, "only admins move running audits to another version")
 
 
 def target(process_key: str, version: int) -> Deployment:

@@ -35,7 +35,8 @@ from ..models.instance import COMPLETED, RUNNING, SUSPENDED, TERMINATED
 from ..models.outbox import FAILED, PENDING
 from ..models.task import CANCELLED, OPEN
 from ..models.task import COMPLETED as COMPLETED_TASK
-from .errors import Conflict, Forbidden, FormInvalid, NotFound
+from .errors import Conflict, FormInvalid, NotFound
+from .identity import require_group
 from .persistence import record_event
 from .runtime import edit_audit, get_instance, reason_problem
 from .timers import default_worker_id, fire_instance_now
@@ -50,8 +51,7 @@ WORKER_GONE_AFTER = timedelta(minutes=5)
 
 def check_operator(user: User) -> None:
     """Raise Forbidden unless ``user`` is an admin."""
-    if not user.active or not OPERATORS & set(user.groups or []):
-        raise Forbidden("only admins operate on audits")
+    require_group(user, OPERATORS, "only admins operate on audits")
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,20 @@ def _errors(*codes: int) -> dict[str, Any]:
     return {str(code): _answer(meanings[code], _ERROR) for code in codes}
 
 
+#: the reason an admin gives for an operation
+_REASON = {"type": "string", "maxLength": 500}
+
+
+def _admin_post(summary: str, parameter: str, properties: dict[str, Any], required: tuple[str, ...] = ()
+                ) -> dict[str, Any]:
+    """A POST of an admin's operation: its path parameter, its JSON body, an object back, the usual errors."""
+    return {"post": {"summary": summary, "parameters": [{"$ref": f"#/components/parameters/{parameter}"}],
+                     "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                         "type": "object", "required": list(required), "properties": properties}}}},
+                     "responses": {"200": _answer("The result", {"type": "object"}),
+                                   **_errors(400, 401, 403, 404, 409)}}}
+
+
 def _task_action(summary: str, request_schema: dict[str, Any] | None, *codes: int) -> dict[str, Any]:
     operation: dict[str, Any] = {
         "summary": summary, "parameters": [{"$ref": "#/components/parameters/TaskId"}],
@@ -185,48 +199,22 @@ def document() -> dict[str, Any]:
                                         "schema": {"type": "string", "maxLength": 200}}],
                         "responses": {"200": _answer("The versions", {"type": "object", "properties": {
                             "versions": {"type": "array", "items": {"type": "object"}}}}), **_errors(401, 403, 404)}}},
-            "/audits/{audit_id}/migration": {
-                "post": {"summary": "Preview or apply moving a running audit to a newer version (admins)",
-                         "parameters": [{"$ref": "#/components/parameters/AuditId"}],
-                         "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                             "type": "object", "required": ["to_version"], "properties": {
-                                 "to_version": {"type": "integer", "minimum": 1},
-                                 "apply": {"type": "boolean"}, "reason": {"type": "string", "maxLength": 500}}}}}},
-                         "responses": {"200": _answer("What the move does (or did)", {"type": "object"}),
-                                       **_errors(400, 401, 403, 404, 409)}}},
-            **{f"/audits/{{audit_id}}/{operation}": {
-                "post": {"summary": f"{operation.capitalize()} an audit, with a reason kept in its history (admins)",
-                         "parameters": [{"$ref": "#/components/parameters/AuditId"}],
-                         "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                             "type": "object", "properties": {"reason": {"type": "string", "maxLength": 500}}}}}},
-                         "responses": {"200": _answer("The audit afterwards", {"type": "object"}),
-                                       **_errors(400, 401, 403, 404, 409)}}}
-               for operation in ("suspend", "resume", "terminate", "retry")},
-            "/audits/{audit_id}/data": {
-                "post": {"summary": "Set an audit's process variables, checked by the data rules, with a reason "
-                                    "(admins); nothing runs until the next sweep or a retry",
-                         "parameters": [{"$ref": "#/components/parameters/AuditId"}],
-                         "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                             "type": "object", "required": ["values", "reason"], "properties": {
-                                 "values": {"type": "object"}, "reason": {"type": "string", "maxLength": 500}}}}}},
-                         "responses": {"200": _answer("The variables changed", {"type": "object"}),
-                                       **_errors(400, 401, 403, 404, 409)}}},
-            "/audits/{audit_id}/back": {
-                "post": {"summary": "Reopen a task done before, with its earlier answers, undoing what came after "
-                                    "(admins)",
-                         "parameters": [{"$ref": "#/components/parameters/AuditId"}],
-                         "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                             "type": "object", "required": ["bpmn_id", "reason"], "properties": {
-                                 "bpmn_id": {"type": "string"}, "reason": {"type": "string", "maxLength": 500}}}}}},
-                         "responses": {"200": _answer("The audit afterwards", {"type": "object"}),
-                                       **_errors(400, 401, 403, 404, 409)}}},
-            "/tasks/{task_id}/skip": {
-                "post": {"summary": "Complete an open task with no answers and run its audit on (admins)",
-                         "parameters": [{"$ref": "#/components/parameters/TaskId"}],
-                         "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                             "type": "object", "properties": {"reason": {"type": "string", "maxLength": 500}}}}}},
-                         "responses": {"200": _answer("The task afterwards", {"type": "object"}),
-                                       **_errors(400, 401, 403, 404, 409)}}},
+            "/audits/{audit_id}/migration": _admin_post(
+                "Preview or apply moving a running audit to a newer version (admins)", "AuditId",
+                {"to_version": {"type": "integer", "minimum": 1}, "apply": {"type": "boolean"},
+                 "reason": _REASON}, ("to_version",)),
+            **{f"/audits/{{audit_id}}/{operation}": _admin_post(
+                f"{operation.capitalize()} an audit, with a reason kept in its history (admins)", "AuditId",
+                {"reason": _REASON}) for operation in ("suspend", "resume", "terminate", "retry")},
+            "/audits/{audit_id}/data": _admin_post(
+                "Set an audit's process variables, checked by the data rules, with a reason (admins); nothing runs "
+                "until the next sweep or a retry", "AuditId", {"values": {"type": "object"}, "reason": _REASON},
+                ("values", "reason")),
+            "/audits/{audit_id}/back": _admin_post(
+                "Reopen a task done before, with its earlier answers, undoing what came after (admins)", "AuditId",
+                {"bpmn_id": {"type": "string"}, "reason": _REASON}, ("bpmn_id", "reason")),
+            "/tasks/{task_id}/skip": _admin_post(
+                "Complete an open task with no answers and run its audit on (admins)", "TaskId", {"reason": _REASON}),
             "/health": {
                 "get": {"summary": "Workers, backlogs, incidents and the database's size (admins)",
                         "responses": {"200": _answer("The system's health", {"type": "object"}),
