@@ -236,3 +236,25 @@ def test_an_admin_skips_and_gives_tasks_and_each_is_in_the_history(app, people, 
         assert refused.status_code == 422 and "assign_pseudonyms" in refused.json["error"]
         db.session.expire_all()
         assert db.session.get(HumanTask, nominate.id).status == OPEN
+
+
+def test_the_api_moves_an_audit_back_and_refuses_a_task_never_done(app, people, client):
+    _deploy("timer_then_script")
+    admin = _token(_admin(people))
+    with time_machine.travel(DUE + timedelta(minutes=5), tick=False):
+        audit = runtime.start_audit(people["bu"], "timer_then_script", {"poison": False}).id
+        police = db.session.scalars(select(HumanTask).where(HumanTask.instance_id == audit,
+                                                            HumanTask.agency == "police")).one()
+        from bpmn_audit.services import tasks
+
+        tasks.complete_task(police.id, people["lead.police"], {})
+        never = client.post(f"/api/v1/audits/{audit}/back", headers=admin, json={"bpmn_id": "nope", "reason": "x"})
+        assert never.status_code == 400 and "none to go back to" in never.json["fields"]["bpmn_id"]
+        assert client.post(f"/api/v1/audits/{audit}/back", headers=_token(people["bu"]),
+                           json={"bpmn_id": "report", "reason": "x"}).status_code == 403
+        back = client.post(f"/api/v1/audits/{audit}/back", headers=admin,
+                           json={"bpmn_id": "report", "reason": "Police asked"})
+        assert back.json == {"audit_id": audit, "status": "running"}
+    db.session.expire_all()
+    assert db.session.get(HumanTask, police.id).status == OPEN
+    assert "moved_back" in _kinds(audit)
