@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from bpmn_audit.models import HistoryEvent, HumanTask, Incident, ProcessInstance, TimerJob, db
 from bpmn_audit.models.task import CANCELLED, OPEN
-from bpmn_audit.services import api_tokens, deployments, identity, runtime, sweep
+from bpmn_audit.services import api_tokens, deployments, identity, runtime, sweep, tasks
 from bpmn_audit.services.timers import fire_due_timers
 from conftest import DATA, LAUNCH, PASSWORD, csrf_token_in
 
@@ -82,8 +82,10 @@ def test_a_suspended_audit_s_task_cannot_be_completed_and_terminate_ends_it_thro
     with time_machine.travel(DUE + timedelta(minutes=5), tick=False):
         audit = runtime.start_audit(people["bu"], "timer_then_script", {"poison": False}).id  # fired at once
         task = db.session.scalars(select(HumanTask).where(HumanTask.instance_id == audit)).first()
+        assert tasks.count_inbox(people["lead.police"]) == 1
         assert client.post(f"/api/v1/audits/{audit}/suspend", headers=admin, json={"reason": "Hold"}).json[
             "status"] == "suspended"
+        assert tasks.count_inbox(people["lead.police"]) == 0  # out of the inbox while nobody can do it
         done = client.post(f"/api/v1/tasks/{task.id}/complete", headers=_token(people["bu"]), json={"data": {}})
         assert done.status_code in (404, 409)
         for who in (people["bu"], people["lead.police"]):
@@ -245,8 +247,6 @@ def test_the_api_moves_an_audit_back_and_refuses_a_task_never_done(app, people, 
         audit = runtime.start_audit(people["bu"], "timer_then_script", {"poison": False}).id
         police = db.session.scalars(select(HumanTask).where(HumanTask.instance_id == audit,
                                                             HumanTask.agency == "police")).one()
-        from bpmn_audit.services import tasks
-
         tasks.complete_task(police.id, people["lead.police"], {})
         never = client.post(f"/api/v1/audits/{audit}/back", headers=admin, json={"bpmn_id": "nope", "reason": "x"})
         assert never.status_code == 400 and "none to go back to" in never.json["fields"]["bpmn_id"]

@@ -19,9 +19,9 @@ from sqlalchemy.orm.exc import StaleDataError
 from ..engine.errors import ScriptRuntimeError, TaskNotReadyError
 from ..engine.limits import EngineLimits
 from ..engine.task_forms import TaskForm
-from ..models import HumanTask, TaskCandidate, User, db
+from ..models import HumanTask, ProcessInstance, TaskCandidate, User, db
 from ..models.base import utcnow
-from ..models.instance import RUNNING
+from ..models.instance import RUNNING, SUSPENDED
 from ..models.task import COMPLETED, GROUP, OPEN, USER
 from . import agencies, cases, notifications, task_hooks
 from .errors import PROCESS_KEY, Conflict, Forbidden, FormInvalid, NotFound
@@ -65,6 +65,10 @@ def count_inbox(user: User, only: InboxFilter = InboxFilter()) -> int:
     return 0 if query is None else db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
 
 
+#: an admin's suspended audits: their tasks wait, out of the inboxes, until resumed
+_SUSPENDED_AUDITS = select(ProcessInstance.id).where(ProcessInstance.status == SUSPENDED)
+
+
 def _inbox_query(user: User, only: InboxFilter) -> Select | None:
     """Open tasks assigned to the user, or offered to them and not taken: each part an index lookup
     (the candidate rows by kind, name and agency; the tasks by assignee), so the inbox of one agency's
@@ -89,7 +93,8 @@ def _inbox_query(user: User, only: InboxFilter) -> Select | None:
                      .where(HumanTask.assignee.is_(None), HumanTask.status == OPEN))
     if not parts:
         return None
-    query = select(HumanTask).where(HumanTask.id.in_(union_all(*parts) if len(parts) > 1 else parts[0]))
+    query = select(HumanTask).where(HumanTask.id.in_(union_all(*parts) if len(parts) > 1 else parts[0]),
+                                    HumanTask.instance_id.not_in(_SUSPENDED_AUDITS))  # nobody can do those now
     if only.overdue:
         query = query.where(HumanTask.due_at < utcnow())
     if only.audit_id is not None:
