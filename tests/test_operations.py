@@ -258,3 +258,103 @@ def test_the_api_moves_an_audit_back_and_refuses_a_task_never_done(app, people, 
     db.session.expire_all()
     assert db.session.get(HumanTask, police.id).status == OPEN
     assert "moved_back" in _kinds(audit)
+
+
+def test_a_terminated_test_audit_is_deleted_with_everything_of_it_once_its_number_is_typed(
+        app, people, deployed, sign_in, client):
+    from audit_driver import AuditDriver
+    from bpmn_audit.models import Case, Concern, HistoryEvent, Notification
+    from bpmn_audit.services import cases, concerns
+
+    _admin(people)
+    admin = _token(identity.get_user("admin"))
+    with time_machine.travel(LAUNCH, tick=False):
+        test_run = AuditDriver(people, {"title": "Trying the service"})
+        test_run.complete("nominate_cases")  # cases entered, never read
+        concerns.raise_concern(test_run.instance_id, people["lead.police"], "A practice concern")
+        kept = AuditDriver(people, {"title": "A real audit"})
+        kept.complete("nominate_cases")
+        path = f"/api/v1/audits/{test_run.instance_id}"
+        body = {"confirm": test_run.instance_id, "reason": "It was a rehearsal"}
+        assert client.delete(path, headers=admin, json=body).status_code == 409  # terminate it first
+        assert client.post(f"{path}/terminate", headers=admin, json={"reason": "A rehearsal"}).status_code == 200
+        assert client.delete(path, headers=_token(people["bu"]), json=body).status_code == 403
+        wrong = client.delete(path, headers=admin, json={**body, "confirm": 999})
+        assert wrong.status_code == 400 and "Type the audit's number" in wrong.json["fields"]["confirm"]
+        assert client.delete(path, headers=admin, json=body).status_code == 204
+
+        db.session.expire_all()
+        assert db.session.get(ProcessInstance, test_run.instance_id) is None
+        assert db.session.scalars(select(Concern)).all() == []  # and its concern's own process
+        assert db.session.scalar(select(ProcessInstance.id).where(ProcessInstance.process_key
+                                                                  == "immediate_concern")) is None
+        for model in (Case, HistoryEvent, HumanTask, Notification):
+            assert {row.instance_id for row in db.session.scalars(select(model))} <= {kept.instance_id}, model
+        assert client.get(f"/api/v1/audits/{kept.instance_id}", headers=admin).status_code == 200
+
+        # an audit whose children's details someone read keeps its access log, so it cannot be deleted
+        case = cases.list_cases(kept.instance_id, people["bu"])[0]
+        cases.read_case(case.id, people["bu"], "checking the spelling")
+        assert client.post(f"/api/v1/audits/{kept.instance_id}/terminate", headers=admin,
+                           json={"reason": "Stopped"}).status_code == 200
+        refused = client.delete(f"/api/v1/audits/{kept.instance_id}", headers=admin,
+                                json={"confirm": kept.instance_id, "reason": "Tidy"})
+        assert refused.status_code == 409 and "access log is kept" in refused.json["error"]
+
+
+def test_the_pages_terminate_then_delete_a_test_audit(app, people, sign_in):
+    _deploy("timer_then_script")
+    _admin(people)
+    admin = sign_in("admin")
+    audit = runtime.start_audit(people["bu"], "timer_then_script", {"poison": False}).id
+    assert _operate(admin, audit, "terminate").status_code == 302
+    page = admin.get(f"/operations/audits/{audit}").get_data(as_text=True)
+    assert "Delete this test audit" in page
+    token = csrf_token_in(page)
+    wrong = admin.post(f"/operations/audits/{audit}/delete", data={"csrf_token": token, "confirm_number": "0",
+                                                                  "reason": "Rehearsal"})
+    assert wrong.status_code == 400 and "Type the audit&#39;s number" in wrong.get_data(as_text=True)
+    done = admin.post(f"/operations/audits/{audit}/delete", data={"csrf_token": token, "confirm_number": str(audit),
+                                                                 "reason": "Rehearsal"})
+    assert done.status_code == 302 and done.headers["Location"] == "/operations"
+    db.session.expire_all()
+    assert db.session.get(ProcessInstance, audit) is None
+    assert admin.get(f"/operations/audits/{audit}").status_code == 404
+
+
+def test_the_remaining_operations_through_the_other_door_each_in_the_history(app, people, sign_in, client):
+    """Skip and give through the pages; change the data, retry and resume through the API."""
+    _deploy("timer_then_script")
+    _admin(people)
+    admin = _token(identity.get_user("admin"))
+    with time_machine.travel(DUE + timedelta(minutes=5), tick=False):
+        admin_pages = sign_in("admin")
+        audit = runtime.start_audit(people["bu"], "timer_then_script", {"poison": False}).id
+        police, csc = (db.session.scalars(select(HumanTask).where(HumanTask.instance_id == audit,
+                                                                  HumanTask.agency == agency)).one()
+                       for agency in ("police", "csc"))
+        page = admin_pages.get(f"/operations/audits/{audit}").get_data(as_text=True)
+        token = csrf_token_in(page)
+        given = admin_pages.post(f"/operations/tasks/{csc.id}/assign", data={
+            "csrf_token": token, "assignee": "lead.csc", "reason": "Back from leave", "confirm": "y"})
+        assert given.status_code == 302
+        skipped = admin_pages.post(f"/operations/tasks/{police.id}/skip", data={
+            "csrf_token": token, "reason": "Police withdrew", "confirm": "y"})
+        assert skipped.status_code == 302
+        db.session.expire_all()
+        assert db.session.get(HumanTask, csc.id).assignee == "lead.csc"
+        assert db.session.get(HumanTask, police.id).completed_by == "admin"
+
+        changed = client.post(f"/api/v1/audits/{audit}/data", headers=admin,
+                              json={"values": {"note": "checked"}, "reason": "A note for the file"})
+        assert changed.json == {"audit_id": audit, "status": "running", "changed": ["note"]}
+        assert client.post(f"/api/v1/audits/{audit}/data", headers=admin,
+                           json={"values": [1], "reason": "x"}).status_code == 400
+        retried = client.post(f"/api/v1/audits/{audit}/retry", headers=admin, json={"reason": "Run on"})
+        assert retried.status_code == 200 and retried.json["incident"] is None
+        assert client.post(f"/api/v1/audits/{audit}/suspend", headers=admin, json={"reason": "Hold"}).status_code == 200
+        assert client.post(f"/api/v1/audits/{audit}/resume", headers=admin,
+                           json={"reason": "Go on"}).json["status"] == "running"
+    kinds = _kinds(audit)
+    for kind in ("task_assigned", "task_skipped", "variables_changed", "incident_retried", "suspended", "resumed"):
+        assert kind in kinds, kind

@@ -1,5 +1,5 @@
-"""Admins mend running audits (Camunda's ManagementService): suspend, resume, terminate; and the system's
-health (workers, backlogs, incidents, the database).
+"""Admins mend running audits (Camunda's ManagementService): suspend, resume, terminate, move back, skip,
+delete a test audit; and the system's health (workers, backlogs, incidents, the database).
 
 Each operation needs an admin and a reason, is written to the audit's history, and saves under the audit's
 optimistic lock: an operation racing a completion or a timer either wins or gets a Conflict, and the audit
@@ -9,6 +9,7 @@ can be completed; resuming fires at once whatever fell due meanwhile.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -20,17 +21,28 @@ from ..engine.calendar import LONDON
 from ..engine.errors import TaskNotReadyError
 from ..engine.workflow import RunningAudit
 from ..models import (
+    AgencyReturn,
+    AuditRetention,
+    Case,
+    CaseAccess,
+    CaseFinding,
+    Concern,
     Deployment,
+    HistoryEvent,
     HumanTask,
     Incident,
+    Notification,
     OutboxMessage,
     ProcessInstance,
+    TaskCandidate,
     TimerJob,
+    TrackerAction,
     User,
     WorkerHeartbeat,
     db,
 )
 from ..models.base import utcnow
+from ..models.case import READ
 from ..models.instance import COMPLETED, RUNNING, SUSPENDED, TERMINATED
 from ..models.outbox import FAILED, PENDING
 from ..models.task import CANCELLED, OPEN
@@ -42,6 +54,7 @@ from .runtime import edit_audit, get_instance, reason_problem
 from .timers import default_worker_id, fire_instance_now
 from .transaction import transaction
 
+log = logging.getLogger(__name__)
 OPERATORS = frozenset({"admin"})
 #: what the audit list filters by, an open incident being a status of its own there
 LIST_STATUSES = (RUNNING, SUSPENDED, COMPLETED, TERMINATED, "incident")
@@ -211,6 +224,46 @@ def skip(task_id: int, user: User, reason: str) -> HumanTask:
         return events
     edit_audit(task.instance_id, user, reason, change)
     return task
+
+
+def delete_audit(instance_id: int, user: User, confirm: str, reason: str) -> None:
+    """Delete a terminated test audit and everything of it (its concerns' processes too), for good.
+
+    Refused unless the audit is terminated (so deleting is always a second step), ``confirm`` is its number,
+    and nobody ever read a child's details in it: an access log with reads in it is kept (purge the
+    register's data by its retention date instead). The deletion goes to the operators' log, as the
+    audit's own history goes with it.
+    """
+    check_operator(user)
+    if problem := reason_problem(reason):
+        raise FormInvalid({"reason": problem})
+    instance = get_instance(instance_id)
+    if str(confirm).strip() != str(instance_id):
+        raise FormInvalid({"confirm": f"Type the audit's number, {instance_id}, to delete it"})
+    if instance.status != TERMINATED:
+        raise Conflict(f"the audit is {instance.status}: terminate it first, then delete it")
+    if db.session.scalar(select(CaseAccess.id).where(CaseAccess.instance_id == instance_id,
+                                                     CaseAccess.action == READ).limit(1)) is not None:
+        raise Conflict("a child's details were read in this audit: its access log is kept, so it cannot be "
+                       "deleted; its register data goes when its retention date passes")
+    with transaction():
+        concern_processes = list(db.session.scalars(select(Concern.process_id).where(Concern.audit_id == instance_id)))
+        db.session.execute(delete(Concern).where(Concern.audit_id == instance_id))
+        for process_id in [*concern_processes, instance_id]:
+            _delete_rows(process_id)
+    log.warning("audit %s (%s) deleted by %s: %s", instance_id, instance.title, user.username, reason.strip())
+
+
+def _delete_rows(instance_id: int) -> None:
+    """Every row of one process instance, children first."""
+    task_ids = select(HumanTask.id).where(HumanTask.instance_id == instance_id)
+    db.session.execute(delete(TaskCandidate).where(TaskCandidate.task_id.in_(task_ids)))
+    for model, column in ((HumanTask, "instance_id"), (TimerJob, "instance_id"), (HistoryEvent, "instance_id"),
+                          (Incident, "instance_id"), (Notification, "instance_id"), (OutboxMessage, "instance_id"),
+                          (CaseFinding, "audit_id"), (AgencyReturn, "audit_id"), (CaseAccess, "instance_id"),
+                          (Case, "instance_id"), (AuditRetention, "instance_id"), (TrackerAction, "instance_id")):
+        db.session.execute(delete(model).where(getattr(model, column) == instance_id))
+    db.session.execute(delete(ProcessInstance).where(ProcessInstance.id == instance_id))
 
 
 @dataclass(frozen=True)

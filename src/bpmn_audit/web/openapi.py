@@ -141,7 +141,15 @@ def document() -> dict[str, Any]:
                                 "agency": {"type": "string"}, "completed": {"type": "integer"},
                                 "open": {"type": "array", "items": {"type": "string"}},
                                 "overdue": {"type": "boolean"}}}}}}]}),
-                    **_errors(401, 404)}}},
+                    **_errors(401, 404)}},
+                "delete": {
+                    "summary": "Delete a terminated test audit for good (admins); refused where a child's details "
+                               "were read",
+                    "parameters": [{"$ref": "#/components/parameters/AuditId"}],
+                    "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                        "type": "object", "required": ["confirm", "reason"],
+                        "properties": {"confirm": {"type": ["integer", "string"]}, "reason": _REASON}}}}},
+                    "responses": {"204": {"description": "Deleted"}, **_errors(400, 401, 403, 404, 409)}}},
             "/audits/{audit_id}/cases": {"get": {
                 "summary": "The audit's cases by pseudonym (a child's details are read only in the pages)",
                 "parameters": [{"$ref": "#/components/parameters/AuditId"}],

@@ -72,6 +72,18 @@ def skip_task(task_id: int) -> Any:
     return jsonify(task_id=task.id, status=task.status)
 
 
+@bp.delete("/audits/<int(max=2147483647):audit_id>")
+def delete_audit(audit_id: int) -> Any:
+    """Delete a terminated test audit for good (``{"confirm": its number, "reason": "..."}``); admins only."""
+    operations.check_operator(g.user)
+    body = posted_body()
+    confirm, reason = body.get("confirm"), body.get("reason", "")
+    if not isinstance(confirm, int | str) or isinstance(confirm, bool) or not isinstance(reason, str):
+        raise BadRequest('send {"confirm": the audit\'s number, "reason": text}')
+    operations.delete_audit(audit_id, g.user, str(confirm)[:20], reason)
+    return "", 204
+
+
 @bp.get("/health")
 def system_health() -> Any:
     """Workers, backlogs, incidents and the database's size (admins)."""

@@ -117,6 +117,25 @@ def edit_data(audit_id: int) -> Any:
     return _shown_again(audit_id, OperationForm(), problem or "Check the form", "data", form)
 
 
+@bp.post("/audits/<int(max=2147483647):audit_id>/delete")
+@requires("admin")
+def delete(audit_id: int) -> Any:
+    """Delete a terminated test audit for good, once its number is typed."""
+    form = OperationForm()
+    problem = None
+    if form.validate_on_submit():
+        try:
+            operations.delete_audit(audit_id, current_user, request.form.get("confirm_number", "")[:20],
+                                    form.reason.data or "")
+            flash(f"Audit {audit_id} is deleted")
+            return redirect(url_for("operation_pages.audit_list"))
+        except FormInvalid as error:
+            problem = "; ".join(show_errors(form, error.errors)) or None
+        except Conflict as error:
+            problem = str(error)
+    return _shown_again(audit_id, form, problem or "Check the form", "delete")
+
+
 @bp.post("/audits/<int(max=2147483647):audit_id>/back")
 @requires("admin")
 def move_back(audit_id: int) -> Any:
