@@ -66,14 +66,19 @@ def history(process_key: str) -> list[Version]:
     if not found:
         raise NotFound(f"no process '{process_key}' has been deployed")
     running = running_counts()
+    parsed = [elements(deployment) for deployment in found]  # each version's files read once
     return [Version(deployment, running.get(deployment.id, 0),
-                    compare(found[index + 1], deployment) if index + 1 < len(found) else None)
+                    changes_between(parsed[index + 1], parsed[index]) if index + 1 < len(found) else None)
             for index, deployment in enumerate(found)]
 
 
 def compare(old: Deployment, new: Deployment) -> list[Change]:
     """What changed from ``old`` to ``new``: added, removed and changed elements, in document order."""
-    before, after = elements(old), elements(new)
+    return changes_between(elements(old), elements(new))
+
+
+def changes_between(before: dict[str, Element], after: dict[str, Element]) -> list[Change]:
+    """The changes from one version's elements to another's."""
     changes = [Change("removed", key, element.name, element.kind) for key, element in before.items()
                if key not in after]
     for key, element in after.items():
