@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
 import pytest
 import time_machine
@@ -32,31 +33,37 @@ class FirstFlushBarrier:
             self.barrier.wait()
 
 
-def _race(app, jobs):
-    """Run each (task id, username, form) in its own thread with its own app context and session."""
+def race_calls(app, calls: list[Callable[[], object]]) -> list[object]:
+    """Run each call in its own thread with its own app context and session, their first flushes held until
+    all have loaded; each call's result, or the exception it raised (the test asserts on it)."""
     results: dict[int, object] = {}
 
-    def work(index, task_id, username, form):
+    def work(index, call):
         with app.app_context():
             try:
-                user = identity.get_user(username)
-                results[index] = tasks.complete_task(task_id, user, form).status
-            except Exception as error:  # the test asserts on it: a Conflict is expected, anything else fails
+                results[index] = call()
+            except Exception as error:
                 results[index] = error
             finally:
                 db.session.remove()
 
-    barrier = FirstFlushBarrier(len(jobs))
+    barrier = FirstFlushBarrier(len(calls))
     event.listen(Session, "before_flush", barrier)
     try:
-        threads = [threading.Thread(target=work, args=(i, *job)) for i, job in enumerate(jobs)]
+        threads = [threading.Thread(target=work, args=(i, call)) for i, call in enumerate(calls)]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join(timeout=60)
     finally:
         event.remove(Session, "before_flush", barrier)
-    return [results.get(i) for i in range(len(jobs))]
+    return [results.get(i) for i in range(len(calls))]
+
+
+def _race(app, jobs):
+    """Complete each (task id, username, form) in its own thread."""
+    return race_calls(app, [lambda job=job: tasks.complete_task(job[0], identity.get_user(job[1]), job[2]).status
+                            for job in jobs])
 
 
 @both_backends

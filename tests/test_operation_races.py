@@ -3,11 +3,8 @@ clear conflict, and the audit stays consistent (its status, its task and its his
 
 from __future__ import annotations
 
-import threading
-
 import time_machine
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
 from audit_driver import ANSWERS, AuditDriver
 from bpmn_audit.models import HistoryEvent, HumanTask, ProcessInstance, db
@@ -15,7 +12,7 @@ from bpmn_audit.models.task import COMPLETED, OPEN
 from bpmn_audit.services import identity, operations, tasks
 from bpmn_audit.services.errors import Conflict
 from conftest import LAUNCH, both_backends
-from test_concurrency import FirstFlushBarrier
+from test_concurrency import race_calls
 
 
 @both_backends
@@ -25,38 +22,11 @@ def test_a_suspend_racing_a_completion_one_wins_the_other_is_told_and_the_audit_
         audit = AuditDriver(people)
         audit.complete("nominate_cases")
         [task] = audit.open_tasks("collate_audit_pack")
-        results: dict[str, object] = {}
-
-        def complete():
-            with app.app_context():
-                try:
-                    results["complete"] = tasks.complete_task(task.id, identity.get_user("bu.officer"),
-                                                              ANSWERS["collate_audit_pack"]).status
-                except Exception as error:
-                    results["complete"] = error
-                finally:
-                    db.session.remove()
-
-        def suspend():
-            with app.app_context():
-                try:
-                    results["suspend"] = operations.suspend(audit.instance_id, identity.get_user("admin"),
-                                                            "Checking the audit pack").status
-                except Exception as error:
-                    results["suspend"] = error
-                finally:
-                    db.session.remove()
-
-        barrier = FirstFlushBarrier(2)
-        event.listen(Session, "before_flush", barrier)
-        try:
-            threads = [threading.Thread(target=complete), threading.Thread(target=suspend)]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join(timeout=60)
-        finally:
-            event.remove(Session, "before_flush", barrier)
+        outcome = race_calls(app, [
+            lambda: tasks.complete_task(task.id, identity.get_user("bu.officer"), ANSWERS["collate_audit_pack"]).status,
+            lambda: operations.suspend(audit.instance_id, identity.get_user("admin"),
+                                       "Checking the audit pack").status])
+        results = dict(zip(("complete", "suspend"), outcome, strict=True))
 
     db.session.expire_all()
     instance = db.session.get(ProcessInstance, audit.instance_id)
