@@ -12,33 +12,16 @@ from sqlalchemy import select
 
 from bpmn_audit.models import HistoryEvent, HumanTask, Incident, ProcessInstance, TimerJob, db
 from bpmn_audit.models.task import CANCELLED, OPEN
-from bpmn_audit.services import api_tokens, deployments, identity, runtime, sweep, tasks
+from bpmn_audit.services import identity, runtime, sweep, tasks
 from bpmn_audit.services.timers import fire_due_timers
-from conftest import DATA, LAUNCH, PASSWORD, csrf_token_in
+from conftest import LAUNCH, csrf_token_in
+from operating import admin as _admin
+from operating import deploy as _deploy
+from operating import kinds as _kinds
+from operating import token as _token
 
 BEFORE = datetime.fromisoformat("2027-01-11T08:00:00+00:00")
 DUE = datetime.fromisoformat("2027-01-11T09:00:00+00:00")
-
-
-def _deploy(name: str) -> None:
-    deployments.deploy([(f"{name}.bpmn", (DATA / f"{name}.bpmn").read_bytes())])
-
-
-def _kinds(instance_id: int) -> list[str]:
-    return list(db.session.scalars(select(HistoryEvent.kind).where(HistoryEvent.instance_id == instance_id)
-                                   .order_by(HistoryEvent.id)))
-
-
-def _admin(people):
-    """The admin; and sessions that outlast the tests' travels in time (an idle session is signed out)."""
-    from flask import current_app
-
-    current_app.config["IDLE_MINUTES"] = 60 * 24 * 400
-    return identity.create_user("admin", "Admin", ["admin"], password=PASSWORD)
-
-
-def _token(person) -> dict[str, str]:
-    return {"Authorization": f"Bearer {api_tokens.issue_token(person, 'tests')}"}
 
 
 def _operate(browser, audit_id: int, operation: str, **fields: str):

@@ -22,6 +22,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     TimerEventDefinition,
 )
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent, ThrowingEvent
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import ReceiveTask as ReceiveTaskMixin
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import SendTask as SendTaskMixin
 from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptEngineTask
@@ -47,6 +48,8 @@ ENGINE_DEPTH = 1000
 SAFE_DEPTH = ENGINE_DEPTH - 50
 #: how deeply subprocesses and call activities may nest (SpiffWorkflow's bookkeeping slows with depth)
 MAX_NESTING = 20
+#: how many tasks and timers an admin's move forward may pass
+MAX_FORWARD_STEPS = 200
 #: task specs whose output is computed by model code, so their data is checked after they run
 _COMPUTING_SPECS = (ScriptEngineTask, BusinessRuleTaskMixin)
 
@@ -125,6 +128,17 @@ class RunningAudit:
             if task.data.get("agency") == agency:
                 return dict(task.data)
         return self.data
+
+    def data_by_agency(self) -> dict[str, dict[str, Any]]:
+        """What an admin sees of the data: the partnership's (``data_of(None)``) under "partnership", and under
+        each agency with work still to do, what its work holds that differs from the partnership's."""
+        shared = self.data_of(None)
+        agencies: dict[str, dict[str, Any]] = {}
+        for task in self.workflow.get_tasks(state=TaskState.READY | TaskState.WAITING):
+            agency = task.data.get("agency")
+            if isinstance(agency, str) and agency not in agencies:
+                agencies[agency] = {key: value for key, value in task.data.items() if shared.get(key) != value}
+        return {"partnership": shared, **({"agencies": agencies} if agencies else {})}
 
     def element_states(self) -> dict[str, str]:
         """bpmn id -> state, for each element that has run (subprocesses included): ``active`` (ready or
@@ -209,10 +223,9 @@ class RunningAudit:
         """Every timer the instance is waiting on, with its due time in UTC."""
         views = []
         for task in self.workflow.get_tasks(state=TaskState.WAITING):
-            definition = getattr(task.task_spec, "event_definition", None)
-            if not isinstance(definition, TimerEventDefinition) or isinstance(definition, CycleTimerEventDefinition):
+            if not _is_timer(task):
                 continue
-            spec = task.task_spec
+            spec, definition = task.task_spec, task.task_spec.event_definition
             try:
                 with limits_in_force(self.limits):
                     due_at = timer_due(task, definition)
@@ -254,6 +267,49 @@ class RunningAudit:
     def skip(self, task_id: str) -> list[EngineEvent]:
         """Complete a ready user task with no answers (an admin's skip) and run on."""
         return self.complete(task_id, {})
+
+    def move_forward(self, bpmn_id: str, max_steps: int = MAX_FORWARD_STEPS) -> list[UserTaskView]:
+        """Go forward until a user task ``bpmn_id`` is open: skip every open user task, round by round, and
+        when nobody's work is left, fire the timers the audit waits on (an intermediate timer, never a boundary
+        one, whose reminder or escalation belongs to a task being skipped anyway). Returns the tasks skipped, in
+        order; ``events`` holds everything that happened. Raises TaskNotReadyError when the audit ends, or waits
+        on something else, before getting there, or skips more than ``max_steps`` tasks, and ScriptRuntimeError
+        when a step cannot go on without the answers a person would have given: the caller then saves nothing.
+        """
+        if bpmn_id not in {task_id for task_id, _ in self.user_task_specs()}:
+            raise TaskNotReadyError(f"this version of the process has no user task '{bpmn_id}'")
+        if any(view.bpmn_id == bpmn_id for view in self.user_tasks()):
+            raise TaskNotReadyError(f"'{bpmn_id}' is open already")
+        events: list[EngineEvent] = []
+        skipped: list[UserTaskView] = []
+        for _ in range(max_steps):  # each round skips a task or fires a timer, so this bounds the rounds too
+            ready = self.user_tasks()
+            if any(view.bpmn_id == bpmn_id for view in ready):
+                self.events = events
+                return skipped
+            if ready:  # a round: every task open now, so parallel work (each agency's) moves on together
+                for view in ready[:max_steps - len(skipped)]:
+                    skipped.append(view)
+                    events.extend(self.skip(view.task_id))
+                if len(skipped) >= max_steps:
+                    break
+                continue
+            timers = [task for task in self.workflow.get_tasks(state=TaskState.WAITING)
+                      if _is_timer(task) and not isinstance(task.task_spec, BoundaryEvent)]
+            if not timers:
+                where = "ends" if self.workflow.is_completed() else "waits on something other than a person or a timer"
+                raise TaskNotReadyError(f"the audit {where} before '{bpmn_id}' opens, so it cannot be moved there")
+            for task in timers:
+                task._set_internal_data(event_fired=True)
+            events.extend(self.fire_due_timers())
+        raise TaskNotReadyError(f"'{bpmn_id}' did not open within {max_steps} skipped tasks, so the audit stays")
+
+    def user_task_specs(self) -> list[tuple[str, str]]:
+        """(bpmn id, name) of every user task of this instance's version, its subprocesses' included."""
+        specs = [self.workflow.spec, *self.workflow.subprocess_specs.values()]
+        found = {spec.bpmn_id: spec.bpmn_name or spec.bpmn_id for process in specs
+                 for spec in process.task_specs.values() if isinstance(spec, UserTask)}
+        return sorted(found.items(), key=lambda item: item[1])
 
     # -- changing data -----------------------------------------------------------------------------------------
     def set_data(self, values: dict[str, Any], agency: str | None = None, run: bool = True) -> list[EngineEvent]:
@@ -393,6 +449,12 @@ class RunningAudit:
         if task is None or task.state != TaskState.READY or not isinstance(task.task_spec, UserTask):
             raise TaskNotReadyError(f"task {task_id} is not a ready user task of this audit")
         return task
+
+def _is_timer(task: Task) -> bool:
+    """Whether the task waits for a date or a duration (not a cycle)."""
+    definition = getattr(task.task_spec, "event_definition", None)
+    return isinstance(definition, TimerEventDefinition) and not isinstance(definition, CycleTimerEventDefinition)
+
 
 def _label(spec: Any) -> str:
     """How an element is named in messages: its name and id."""

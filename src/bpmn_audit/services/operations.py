@@ -1,5 +1,5 @@
-"""Admins mend running audits (Camunda's ManagementService): suspend, resume, terminate, move back, skip,
-delete a test audit; and the system's health (workers, backlogs, incidents, the database).
+"""Admins mend running audits (Camunda's ManagementService): suspend, resume, terminate, move back or forward,
+skip, delete a test audit; and the system's health (workers, backlogs, incidents, the database).
 
 Each operation needs an admin and a reason, is written to the audit's history, and saves under the audit's
 optimistic lock: an operation racing a completion or a timer either wins or gets a Conflict, and the audit
@@ -13,6 +13,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm.exc import StaleDataError
@@ -58,6 +59,11 @@ log = logging.getLogger(__name__)
 OPERATORS = frozenset({"admin"})
 #: what the audit list filters by, an open incident being a status of its own there
 LIST_STATUSES = (RUNNING, SUSPENDED, COMPLETED, TERMINATED, "incident")
+#: who sees the values of the fields a model marks personal; others see this instead
+PERSONAL_VIEWERS = frozenset({"business_unit"})
+HIDDEN = "(hidden: personal data)"
+#: process data is checked to be shallower than this by the data rules; masking stops here regardless
+MAX_MASK_DEPTH = 50
 #: a worker not seen for this long is shown as gone
 WORKER_GONE_AFTER = timedelta(minutes=5)
 
@@ -207,6 +213,38 @@ def move_back(instance_id: int, user: User, bpmn_id: str, reason: str) -> Proces
     return edit_audit(instance_id, user, reason, change)
 
 
+def move_forward(instance_id: int, user: User, bpmn_id: str, reason: str) -> int:
+    """Go forward until the task ``bpmn_id`` is open: every open task on the way is skipped (completed with no
+    answers), round by round, and the timers the audit waits on fire. Returns how many tasks were skipped. Refused,
+    changing nothing, when the audit cannot get there: it ends first, or a step needs answers nobody gave."""
+    check_operator(user)
+    skipped: list = []
+
+    def change(instance: ProcessInstance, audit: RunningAudit, why: str) -> list:
+        try:
+            skipped.extend(audit.move_forward(bpmn_id))
+        except TaskNotReadyError as error:
+            raise FormInvalid({"bpmn_id": str(error)}) from None
+        rows = {row.engine_task_id: row for row in db.session.scalars(select(HumanTask).where(
+            HumanTask.instance_id == instance.id, HumanTask.status == OPEN))}
+        for view in skipped:
+            row = rows.get(view.task_id)  # none for a task opened and skipped within this move
+            if row is not None:
+                _skipped_by(row, user)
+            record_event(instance, "task_skipped", view.bpmn_id, view.name, agency=view.agency, actor=user.username,
+                         detail={"reason": why, "moving_to": bpmn_id, "task_id": row.id if row else None})
+        record_event(instance, "moved_forward", bpmn_id, f"forward to {bpmn_id}", actor=user.username,
+                     detail={"reason": why, "skipped": len(skipped)})
+        return audit.events
+    edit_audit(instance_id, user, reason, change)
+    return len(skipped)
+
+
+def _skipped_by(task: HumanTask, user: User) -> None:
+    """Mark an open task's row done by the admin who skipped it, with no answers."""
+    task.status, task.completed_at, task.completed_by, task.form_data = COMPLETED_TASK, utcnow(), user.username, {}
+
+
 def skip(task_id: int, user: User, reason: str) -> HumanTask:
     """Complete an open task with no answers (its guards are not asked), and run the audit on."""
     check_operator(user)
@@ -218,12 +256,39 @@ def skip(task_id: int, user: User, reason: str) -> HumanTask:
 
     def change(instance: ProcessInstance, audit: RunningAudit, why: str) -> list:
         events = audit.skip(task.engine_task_id)
-        task.status, task.completed_at, task.completed_by, task.form_data = COMPLETED_TASK, utcnow(), user.username, {}
+        _skipped_by(task, user)
         record_event(instance, "task_skipped", task.bpmn_id, task.name, agency=task.agency, actor=user.username,
                      detail={"reason": why, "task_id": task.id})
         return events
     edit_audit(task.instance_id, user, reason, change)
     return task
+
+
+def shown_data(instance: ProcessInstance, data: dict[str, Any], viewer: User) -> dict[str, Any]:
+    """The process data as ``viewer`` may see it: the values of the fields its model marks personal (a field
+    property ``personal`` = ``true``: contact details, a referral's reference) are hidden, at any depth, unless
+    the viewer is in the Business Unit, who collected them."""
+    if PERSONAL_VIEWERS.intersection(viewer.groups or []):
+        return data
+    hidden = {field["id"] for form in (instance.deployment.forms or {}).values() for field in form.get("fields", [])
+              if str((field.get("properties") or {}).get("personal", "")).lower() == "true"}
+
+    def masked(value: Any, depth: int = 0) -> Any:
+        if depth > MAX_MASK_DEPTH:
+            return value
+        if isinstance(value, dict):
+            return {key: HIDDEN if key in hidden and item not in (None, "") else masked(item, depth + 1)
+                    for key, item in value.items()}
+        if isinstance(value, list):
+            return [masked(item, depth + 1) for item in value]
+        return value
+    return masked(data) if hidden else data
+
+
+def emails_of(instance_id: int, limit: int = 200) -> list[OutboxMessage]:
+    """The audit's emails, newest first: to whom, the subject, sent or waiting or failed (never a child's name)."""
+    return list(db.session.scalars(select(OutboxMessage).where(OutboxMessage.instance_id == instance_id)
+                                   .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc()).limit(limit)))
 
 
 def delete_audit(instance_id: int, user: User, confirm: str, reason: str) -> None:

@@ -111,7 +111,7 @@ def edit_audit(instance_id: int, user: User, reason: str,
     except StaleDataError as error:
         raise Conflict("the audit was changed by someone else meanwhile; try again") from error
     except ScriptRuntimeError as error:
-        raise ProcessFailed(f"the data could not be changed: {error}", error.element_id,
+        raise ProcessFailed(f"the audit was not changed: {error}", error.element_id,
                             error.element_name) from error
     return instance
 

@@ -221,6 +221,10 @@ def document() -> dict[str, Any]:
             "/audits/{audit_id}/back": _admin_post(
                 "Reopen a task done before, with its earlier answers, undoing what came after (admins)", "AuditId",
                 {"bpmn_id": {"type": "string"}, "reason": _REASON}, ("bpmn_id", "reason")),
+            "/audits/{audit_id}/forward": _admin_post(
+                "Go forward until a later task opens, skipping every open task on the way with no answers and "
+                "firing the timers waited on; refused, changing nothing, when the audit cannot get there (admins)",
+                "AuditId", {"bpmn_id": {"type": "string"}, "reason": _REASON}, ("bpmn_id", "reason")),
             "/tasks/{task_id}/skip": _admin_post(
                 "Complete an open task with no answers and run its audit on (admins)", "TaskId", {"reason": _REASON}),
             "/health": {

@@ -1,5 +1,6 @@
-"""The JSON API's admin operations, on the API's blueprint: suspend, resume, terminate or retry an audit, or
-change its process data (each with a reason, written to its history), and the system's health."""
+"""The JSON API's admin operations, on the API's blueprint: suspend, resume, terminate or retry an audit, move
+it back or forward, skip a task, delete a test audit, or change its process data (each with a reason, written
+to its history), and the system's health."""
 
 from __future__ import annotations
 
@@ -53,12 +54,28 @@ def edit_data(audit_id: int) -> Any:
 def move_back(audit_id: int) -> Any:
     """Reopen the task ``bpmn_id`` done most recently, with its earlier answers, undoing what came after (admins)."""
     operations.check_operator(g.user)
+    bpmn_id, reason = _task_and_reason("a task done before")
+    instance = operations.move_back(audit_id, g.user, bpmn_id, reason)
+    return jsonify(audit_id=audit_id, status=instance.status)
+
+
+@bp.post("/audits/<int(max=2147483647):audit_id>/forward")
+def move_forward(audit_id: int) -> Any:
+    """Go forward until the task ``bpmn_id`` opens, skipping every open task on the way (admins); refused, changing
+    nothing, when the audit cannot get there."""
+    operations.check_operator(g.user)
+    bpmn_id, reason = _task_and_reason("a later task")
+    skipped = operations.move_forward(audit_id, g.user, bpmn_id, reason)
+    return jsonify(audit_id=audit_id, status="running", skipped=skipped)
+
+
+def _task_and_reason(which: str) -> tuple[str, str]:
+    """``bpmn_id`` and ``reason`` of the posted body; BadRequest if either is not text."""
     body = posted_body()
     bpmn_id, reason = body.get("bpmn_id"), body.get("reason", "")
     if not isinstance(bpmn_id, str) or not isinstance(reason, str) or len(bpmn_id) > 200:
-        raise BadRequest('send {"bpmn_id": the id of a task done before, "reason": text}')
-    instance = operations.move_back(audit_id, g.user, bpmn_id, reason)
-    return jsonify(audit_id=audit_id, status=instance.status)
+        raise BadRequest(f'send {{"bpmn_id": the id of {which}, "reason": text}}')
+    return bpmn_id, reason
 
 
 @bp.post("/tasks/<int(max=2147483647):task_id>/skip")

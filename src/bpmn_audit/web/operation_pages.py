@@ -64,13 +64,7 @@ def audit_list() -> Any:
 @requires("admin")
 def inspect(audit_id: int) -> Any:
     """One audit, as an admin sees it."""
-    summary = runtime.describe_instance(audit_id)
-    running = load_audit(summary.instance, engine_limits())
-    data = json.dumps(running.data, indent=2, sort_keys=True, default=str)
-    return render_template("inspect.html", summary=summary, tree=running.task_tree(),
-                           data=data[:MAX_DATA_CHARS], cut=len(data) > MAX_DATA_CHARS,
-                           history=audits.history(current_user, audit_id, limit=500), form=OperationForm(),
-                           data_form=DataForm(), done_tasks=runtime.done_task_ids(audit_id), now=utcnow())
+    return _inspector(audit_id, OperationForm(), DataForm(), show_data=True)
 
 
 @bp.post("/audits/<int(max=2147483647):audit_id>/<any(suspend, resume, terminate, retry):operation>")
@@ -145,6 +139,16 @@ def move_back(audit_id: int) -> Any:
                       f"The audit is back at {bpmn_id}")
 
 
+@bp.post("/audits/<int(max=2147483647):audit_id>/forward")
+@requires("admin")
+def move_forward(audit_id: int) -> Any:
+    """Go forward to a later task, skipping every open task on the way (refused, changing nothing, if it cannot)."""
+    bpmn_id = (request.form.get("bpmn_id") or "")[:200]
+    return _confirmed(audit_id, "forward",
+                      lambda reason: operations.move_forward(audit_id, current_user, bpmn_id, reason),
+                      f"The audit has moved forward to {bpmn_id}")
+
+
 @bp.post("/tasks/<int(max=2147483647):task_id>/skip")
 @requires("admin")
 def skip(task_id: int) -> Any:
@@ -186,12 +190,22 @@ def _confirmed(audit_id: int, operation: str, action: Any, done: str) -> Any:
 
 def _shown_again(audit_id: int, form: FlaskForm, problem: str | None, operation: str,
                  data_form: FlaskForm | None = None) -> Any:
+    return _inspector(audit_id, form, data_form or DataForm(), problem=problem, failed=operation), 400
+
+
+def _inspector(audit_id: int, form: FlaskForm, data_form: FlaskForm, show_data: bool = False, **shown: Any) -> str:
+    """The inspector page: the audit, its engine state, its history and emails, and the operations' forms."""
     summary = runtime.describe_instance(audit_id)
     running = load_audit(summary.instance, engine_limits())
-    return render_template("inspect.html", summary=summary, tree=running.task_tree(), data="", cut=False,
-                           history=audits.history(current_user, audit_id, limit=500), form=form,
-                           data_form=data_form or DataForm(), done_tasks=runtime.done_task_ids(audit_id),
-                           now=utcnow(), problem=problem, failed=operation), 400
+    data = json.dumps(operations.shown_data(summary.instance, running.data_by_agency(), current_user), indent=2,
+                      sort_keys=True, default=str) if show_data else ""
+    open_ids = {task.bpmn_id for task in summary.open_tasks}
+    return render_template("inspect.html", summary=summary, tree=running.task_tree(), data=data[:MAX_DATA_CHARS],
+                           cut=len(data) > MAX_DATA_CHARS, form=form, data_form=data_form, now=utcnow(),
+                           history=audits.history(current_user, audit_id, limit=500),
+                           emails=operations.emails_of(audit_id), done_tasks=runtime.done_task_ids(audit_id),
+                           tasks_ahead=[task for task in running.user_task_specs() if task[0] not in open_ids],
+                           **shown)
 
 
 @bp.get("/health")
