@@ -9,7 +9,7 @@ import time_machine
 from lxml import etree
 from sqlalchemy import select
 
-from audit_driver import AuditDriver
+from audit_driver import ANSWERS, AuditDriver
 from bpmn_audit.models import HistoryEvent, HumanTask, ProcessInstance, TimerJob, db
 from bpmn_audit.models.task import OPEN
 from bpmn_audit.services import api_tokens, deployments, identity, tasks
@@ -19,6 +19,7 @@ BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
 QA_APPROVED = {"qa_findings_evidenced": "true", "qa_factual_accuracy": "true", "qa_no_identifying_detail": "true",
                "qa_recommendations_owned": "true", "qa_concerns_closed": "true", "qa_decision": "approve"}
+ANSWERS_NOMINATE = ANSWERS["nominate_cases"]
 
 
 def _shipped() -> etree._Element:
@@ -140,3 +141,28 @@ def test_a_move_that_would_strand_an_audit_is_refused_with_the_reason_and_change
         assert client.post(path, headers=bu, json={"to_version": renamed.version}).status_code == 403
         assert client.post(path, headers=token, json={"to_version": 99}).status_code == 404
         assert client.post(path, headers=token, json={"to_version": "2"}).status_code == 400
+
+
+def test_a_task_renamed_and_given_to_another_group_in_the_new_version_shows_so_in_the_inboxes(app, people, deployed):
+    admin = identity.create_user("admin", "Admin", ["admin"])
+    token = {"Authorization": f"Bearer {api_tokens.issue_token(admin, 'tests')}"}
+    with time_machine.travel(LAUNCH, tick=False):
+        audit = AuditDriver(people)
+        [nominate] = audit.open_tasks("nominate_cases")
+        assert nominate in tasks.inbox(people["nominator"]) and nominate not in tasks.inbox(people["bu"])
+        root = _shipped()
+        task = root.find(f".//{{{BPMN}}}userTask[@id='nominate_cases']")
+        task.set("name", "Nominate the cases for the audit")
+        task.set(f"{{{CAMUNDA}}}candidateGroups", "business_unit")
+        v2 = _deploy(root, "The Business Unit nominates")
+        moved = app.test_client().post(f"/api/v1/audits/{audit.instance_id}/migration", headers=token,
+                                       json={"to_version": v2.version, "apply": True, "reason": "New routing"})
+        assert moved.status_code == 200, moved.json
+
+        [renamed] = audit.open_tasks("nominate_cases")
+        assert renamed.id == nominate.id and renamed.name == "Nominate the cases for the audit"
+        assert renamed.candidate_groups == ["business_unit"]
+        assert renamed in tasks.inbox(people["bu"]) and renamed not in tasks.inbox(people["nominator"])
+        audit.nominate(4)
+        tasks.complete_task(renamed.id, people["bu"], {**ANSWERS_NOMINATE, "agencies": audit.agencies})
+    assert audit.open_tasks("nominate_cases") == []

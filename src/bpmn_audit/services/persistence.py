@@ -82,8 +82,8 @@ def _sync_tasks(instance: ProcessInstance, audit: RunningAudit) -> None:
         if row.engine_task_id not in ready:
             row.status = CANCELLED
             row.completed_at = utcnow()
-        elif row.due_at != ready[row.engine_task_id].due_at:
-            row.due_at = ready[row.engine_task_id].due_at  # its deadline was extended or moved
+        else:
+            _refresh(row, ready[row.engine_task_id], lane_groups)
     new_tasks = []
     reopened = {row.engine_task_id: row for row in db.session.scalars(select(HumanTask).where(
         HumanTask.instance_id == instance.id, HumanTask.status != OPEN,
@@ -94,17 +94,25 @@ def _sync_tasks(instance: ProcessInstance, audit: RunningAudit) -> None:
         if task_id in reopened:  # an admin moved the audit back to a task done before: the same task again
             _reopen(reopened[task_id], view)
             continue
-        groups = _groups(view, lane_groups)
-        new_tasks.append(HumanTask(
-            instance_id=instance.id, engine_task_id=task_id, bpmn_id=view.bpmn_id, name=view.name,
-            phase=view.phase, lane=_display_lane(view, lane_groups), candidate_groups=groups,
-            candidate_users=view.candidate_users, assignee=view.assignee, agency=view.agency,
-            due_at=view.due_at, priority=view.priority, status=OPEN, created_at=utcnow(),
-            candidates=candidates_for(groups, view.candidate_users, view.agency)))
+        row = HumanTask(instance_id=instance.id, engine_task_id=task_id, bpmn_id=view.bpmn_id,
+                        assignee=view.assignee, agency=view.agency, status=OPEN, created_at=utcnow())
+        _refresh(row, view, lane_groups)
+        new_tasks.append(row)
     if new_tasks:
         db.session.add_all(new_tasks)
         db.session.flush()  # their ids, for the links in the emails
         notifications.offer_tasks(instance, new_tasks)
+
+
+def _refresh(row: HumanTask, view: UserTaskView, lane_groups: dict[str, str]) -> None:
+    """Give a task's row what its definition says now: its name, phase, lane, due date (a deadline extended,
+    moved) and who may do it (a version it was migrated to may say otherwise). A claim stays."""
+    groups = _groups(view, lane_groups)
+    row.name, row.phase, row.lane = view.name, view.phase, _display_lane(view, lane_groups)
+    row.due_at, row.priority = view.due_at, view.priority
+    if row.id is None or (row.candidate_groups, row.candidate_users) != (groups, view.candidate_users):
+        row.candidate_groups, row.candidate_users = groups, view.candidate_users
+        row.candidates = candidates_for(groups, view.candidate_users, view.agency)
 
 
 def _reopen(row: HumanTask, view: UserTaskView) -> None:
