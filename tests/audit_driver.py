@@ -18,6 +18,8 @@ SET_UP = {
     "complexity": "standard", "agencies": "police, csc, icb", "launch_date": "2027-01-04",
     "chair": "chair", "independent_chair": "false",
 }
+QA_APPROVED = {"qa_findings_evidenced": "true", "qa_factual_accuracy": "true", "qa_no_identifying_detail": "true",
+               "qa_recommendations_owned": "true", "qa_concerns_closed": "true", "qa_decision": "approve"}
 ANSWERS = {
     "confirm_audit_lead": {"lead_name": "Lead", "lead_email": "lead@agency.example"},
     "nominate_cases": {"case_count": "4", "agencies": "police, csc, icb", "nominating_system": "CSC record"},
@@ -141,8 +143,16 @@ class AuditDriver:
     def through_sign_off(self, clock) -> None:
         """From launch to QiiP's sign-off: QA approves first time, QiiP at its next meeting."""
         self.through_analysis(clock)
-        self.complete("qa_analysis_report", {
-            "qa_findings_evidenced": "true", "qa_factual_accuracy": "true", "qa_no_identifying_detail": "true",
-            "qa_recommendations_owned": "true", "qa_concerns_closed": "true", "qa_decision": "approve"})
+        self.signed_off(clock)
+
+    def signed_off(self, clock) -> None:
+        """From the analysis report submitted to QiiP's sign-off: QA approves, QiiP at its next meeting."""
+        self.complete("qa_analysis_report", QA_APPROVED)
         self.meet_qiip(clock)
         self.complete("qiip_sign_off", {"qiip_quorate": "true", "qiip_decision": "approve"})
+
+    def to_the_end(self, clock) -> None:
+        """From the chair's analysis report open to the audit completed: written, approved, signed off, actions."""
+        self.complete("write_analysis_report")
+        self.signed_off(clock)
+        self.complete("record_actions")

@@ -9,7 +9,7 @@ import time_machine
 from lxml import etree
 from sqlalchemy import select
 
-from audit_driver import ANSWERS, AuditDriver
+from audit_driver import ANSWERS, QA_APPROVED, AuditDriver
 from bpmn_audit.models import HistoryEvent, HumanTask, ProcessInstance, TimerJob, db
 from bpmn_audit.models.task import OPEN
 from bpmn_audit.services import api_tokens, deployments, identity, tasks
@@ -17,8 +17,6 @@ from conftest import LAUNCH, PROCESSES, csrf_token_in
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
-QA_APPROVED = {"qa_findings_evidenced": "true", "qa_factual_accuracy": "true", "qa_no_identifying_detail": "true",
-               "qa_recommendations_owned": "true", "qa_concerns_closed": "true", "qa_decision": "approve"}
 ANSWERS_NOMINATE = ANSWERS["nominate_cases"]
 
 

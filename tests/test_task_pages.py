@@ -202,8 +202,9 @@ def test_read_only_fields_multi_line_hints_and_a_case_of_this_audit(app, client,
     from bpmn_audit.services import deployments
     from conftest import PROCESSES
 
-    model = (PROCESSES / "multi_agency_audit.bpmn").read_text().replace(
-        '<camunda:formField id="lead_phone" label="Audit lead\'s phone" type="string"/>', EXTRA_FIELDS)
+    model, replaced = re.subn(r'<camunda:formField id="lead_phone".*?</camunda:formField>', EXTRA_FIELDS,
+                              (PROCESSES / "multi_agency_audit.bpmn").read_text(), count=1, flags=re.DOTALL)
+    assert replaced == 1
     deployments.deploy([("multi_agency_audit.bpmn", model.encode()),
                         ("audit_durations.dmn", (PROCESSES / "audit_durations.dmn").read_bytes())], "tests")
     from werkzeug.security import generate_password_hash

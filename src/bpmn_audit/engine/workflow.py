@@ -48,7 +48,7 @@ ENGINE_DEPTH = 1000
 SAFE_DEPTH = ENGINE_DEPTH - 50
 #: how deeply subprocesses and call activities may nest (SpiffWorkflow's bookkeeping slows with depth)
 MAX_NESTING = 20
-#: how many tasks and timers an admin's move forward may pass
+#: how many open tasks an admin's move forward may skip
 MAX_FORWARD_STEPS = 200
 #: task specs whose output is computed by model code, so their data is checked after they run
 _COMPUTING_SPECS = (ScriptEngineTask, BusinessRuleTaskMixin)
