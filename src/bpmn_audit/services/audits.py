@@ -14,7 +14,7 @@ from datetime import datetime
 
 from sqlalchemy import Select, func, or_, select
 
-from ..models import HistoryEvent, HumanTask, ProcessInstance, TaskCandidate, TimerJob, User, db
+from ..models import HistoryEvent, HumanTask, Incident, ProcessInstance, TaskCandidate, TimerJob, User, db
 from ..models.task import COMPLETED, GROUP, OPEN, USER
 from .errors import NotFound
 from .identity import AGENCY_SCOPED_GROUPS
@@ -44,6 +44,15 @@ class Participant:
     agency: str | None
 
 
+@dataclass(frozen=True)
+class HeldUp:
+    """An open incident as the audit's page shows it: where, since when, and (for partnership staff) why."""
+
+    where: str
+    since: datetime
+    message: str | None
+
+
 @dataclass
 class AuditProgress:
     """An audit as the API and the audit page show it (no child's data)."""
@@ -53,6 +62,8 @@ class AuditProgress:
     deadlines: list[tuple[str, datetime]]
     agencies: list[AgencyProgress]
     participants: list[Participant] = field(default_factory=list)
+    #: the open incidents stopping its automatic work until an admin retries it
+    held_up: list[HeldUp] = field(default_factory=list)
 
 
 def sees_everything(user: User) -> bool:
@@ -82,7 +93,7 @@ def get_audit(user: User, instance_id: int) -> ProcessInstance:
 
 def progress(user: User, instance_id: int, now: datetime) -> AuditProgress:
     """Where an audit stands, from the projections: the phase of its soonest-due open task, its waiting
-    deadlines, and each agency's tasks (agency staff: their own agency's only)."""
+    deadlines, each agency's tasks (agency staff: their own agency's only), and what holds it up."""
     instance = get_audit(user, instance_id)
     rows = db.session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id)
                               .order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.id)).all()
@@ -106,8 +117,12 @@ def progress(user: User, instance_id: int, now: datetime) -> AuditProgress:
         elif row.status == OPEN:
             agency.open.append((row.id, row.name))
             agency.overdue = agency.overdue or (row.due_at is not None and row.due_at < now)
+    incidents = db.session.scalars(select(Incident).where(Incident.instance_id == instance_id,
+                                                          Incident.resolved_at.is_(None)).order_by(Incident.id))
+    held_up = [HeldUp(incident.element_name or incident.bpmn_id or "its automatic work", incident.created_at,
+                      incident.message if sees_everything(user) else None) for incident in incidents]
     return AuditProgress(instance, phase, deadlines, sorted(agencies.values(), key=lambda a: a.agency),
-                         _participants(people))
+                         _participants(people), held_up)
 
 
 def _participants(usernames: set[str]) -> list[Participant]:

@@ -13,6 +13,8 @@ GROUPS = ("business_unit", "chair", "agency_lead", "practitioner", "nominating_p
           "process_owner", "admin")
 # Groups whose members act for one agency: they see only their own agency's per-agency tasks.
 AGENCY_SCOPED_GROUPS = {"agency_lead", "practitioner", "nominating_partner"}
+#: the operators: they inspect and mend running audits, and are told when one is held up
+ADMIN = "admin"
 
 
 def require_group(user: User, groups: frozenset[str] | set[str], refusal: str) -> None:

@@ -49,14 +49,14 @@ from ..models.outbox import FAILED, PENDING
 from ..models.task import CANCELLED, OPEN
 from ..models.task import COMPLETED as COMPLETED_TASK
 from .errors import Conflict, FormInvalid, NotFound
-from .identity import require_group
+from .identity import ADMIN, require_group
 from .persistence import record_event
 from .runtime import edit_audit, get_instance, reason_problem
 from .timers import default_worker_id, fire_instance_now
 from .transaction import transaction
 
 log = logging.getLogger(__name__)
-OPERATORS = frozenset({"admin"})
+OPERATORS = frozenset({ADMIN})
 #: what the audit list filters by, an open incident being a status of its own there
 LIST_STATUSES = (RUNNING, SUSPENDED, COMPLETED, TERMINATED, "incident")
 #: who sees the values of the fields a model marks personal; others see this instead

@@ -30,6 +30,8 @@ from ..engine.limits import EngineLimits
 from ..models import Incident, ProcessInstance, TimerJob, db
 from ..models.base import utcnow
 from ..models.instance import RUNNING
+from . import notifications
+from .identity import ADMIN
 from .persistence import engine_limits, load_audit, record_event, save_audit
 from .runtime import get_instance
 
@@ -151,9 +153,12 @@ def _record_failure(instance_id: int, worker_id: str, error: Exception, settings
         element_name = getattr(error, "element_name", None) if isinstance(error, ScriptRuntimeError) else None
         retry_at = None
         if attempts >= settings.max_attempts:
-            db.session.add(Incident(instance_id=instance_id, kind="timer", bpmn_id=element_id,
-                                    element_name=element_name, message=message, attempts=attempts,
-                                    stack="".join(traceback.format_exception(error))[-20_000:]))
+            incident = Incident(instance_id=instance_id, kind="timer", bpmn_id=element_id,
+                                element_name=element_name, message=message, attempts=attempts,
+                                stack="".join(traceback.format_exception(error))[-20_000:])
+            db.session.add(incident)
+            db.session.flush()
+            _tell_admins(instance, incident)
             kind = "incident_opened"
         else:
             retry_at = utcnow() + timedelta(seconds=settings.retry_seconds * 2 ** (attempts - 1))
@@ -172,6 +177,16 @@ def _record_failure(instance_id: int, worker_id: str, error: Exception, settings
     except Exception:
         db.session.rollback()
         log.exception("could not record the failure of audit %s; its lock will expire", instance_id)
+
+
+def _tell_admins(instance: ProcessInstance, incident: Incident) -> None:
+    """Tell the admins, at once and by email too, that an audit is held up and where (not the message: an
+    error can quote process data, and the inspector shows it to those who may see it)."""
+    where = incident.element_name or incident.bpmn_id or "its automatic work"
+    notifications.tell(notifications.recipients([ADMIN], None), "incident",
+                       f"Held up at {where}: {instance.title or instance.deployment.name} (audit {instance.id})",
+                       instance.id, key=f"incident:{incident.id}", path=f"/operations/audits/{instance.id}",
+                       urgent=True)
 
 
 def fire_instance_now(instance_id: int, worker_id: str, settings: TimerSettings | None = None) -> int:

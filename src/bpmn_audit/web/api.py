@@ -140,13 +140,15 @@ def list_audits() -> Any:
 
 @bp.get("/audits/<int(max=2147483647):audit_id>")
 def show_audit(audit_id: int) -> Any:
-    """One audit: its phase, its waiting deadlines and each agency's progress."""
+    """One audit: its phase, its waiting deadlines, each agency's progress and what holds it up."""
     shown = audits.progress(g.user, audit_id, utcnow())
     return jsonify(_audit_json(shown.instance) | {
         "phase": shown.phase,
         "deadlines": [{"name": name, "due": _iso(due)} for name, due in shown.deadlines],
         "agencies": [{"agency": a.agency, "completed": a.completed, "open": [name for _, name in a.open],
-                      "overdue": a.overdue} for a in shown.agencies]})
+                      "overdue": a.overdue} for a in shown.agencies],
+        "held_up": [{"at": held.where, "since": _iso(held.since)} | ({"why": held.message} if held.message else {})
+                    for held in shown.held_up]})
 
 
 @bp.post("/audits")

@@ -13,6 +13,7 @@ from flask_login import current_user
 
 from ..models.base import utcnow
 from ..services import agency_audits, audits, cases, concerns, diagrams, runtime, tasks
+from ..services.identity import ADMIN
 from .paging import requested_page
 from .security import requires
 
@@ -44,7 +45,8 @@ def audit(audit_id: int) -> Any:
                            concerns=concerns.list_concerns(audit_id, current_user) if raising else None,
                            history=audits.history(current_user, audit_id),
                            assigner=bool(tasks.ASSIGNERS & set(current_user.groups or [])),
-                           editor=bool(runtime.EDITORS & set(current_user.groups or [])))
+                           editor=bool(runtime.EDITORS & set(current_user.groups or [])),
+                           operator=ADMIN in (current_user.groups or []))
 
 
 @bp.get("/<int(max=2147483647):audit_id>/diagram.json")
