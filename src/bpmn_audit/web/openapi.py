@@ -127,11 +127,12 @@ def document() -> dict[str, Any]:
                          "responses": {"201": _answer("The new audit", {"$ref": "#/components/schemas/Audit"}),
                                        **_errors(400, 401, 403)}}},
             "/audits/{audit_id}": {"get": {
-                "summary": "One audit: phase, waiting deadlines, each agency's progress (agency staff: their own)",
+                "summary": "One audit: phase, waiting deadlines, each agency's progress (agency staff: their own), "
+                           "what holds it up",
                 "parameters": [{"name": "audit_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
                 "responses": {"200": _answer("The audit", {"allOf": [
                     {"$ref": "#/components/schemas/Audit"},
-                    {"type": "object", "required": ["phase", "deadlines", "agencies"], "properties": {
+                    {"type": "object", "required": ["phase", "deadlines", "agencies", "held_up"], "properties": {
                         "phase": {"type": ["string", "null"]},
                         "deadlines": {"type": "array", "items": {
                             "type": "object", "properties": {"name": {"type": "string"},
@@ -140,7 +141,13 @@ def document() -> dict[str, Any]:
                             "type": "object", "properties": {
                                 "agency": {"type": "string"}, "completed": {"type": "integer"},
                                 "open": {"type": "array", "items": {"type": "string"}},
-                                "overdue": {"type": "boolean"}}}}}}]}),
+                                "overdue": {"type": "boolean"}}}},
+                        "held_up": {"type": "array", "description": "Open incidents: its automatic work waits for "
+                                    "an admin's retry", "items": {"type": "object", "required": ["at", "since"],
+                                    "properties": {"at": {"type": "string"},
+                                                   "since": {"type": "string", "format": "date-time"},
+                                                   "why": {"type": "string", "description": "partnership staff"}}}},
+                    }}]}),
                     **_errors(401, 404)}},
                 "delete": {
                     "summary": "Delete a terminated test audit for good (admins); refused where a child's details "
