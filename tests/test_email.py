@@ -9,7 +9,7 @@ import re
 from datetime import timedelta
 
 import time_machine
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from audit_driver import AuditDriver
 from bpmn_audit.models import OutboxMessage, db
@@ -212,3 +212,22 @@ def test_the_report_returned_and_then_signed_off_is_emailed_to_the_chair(app, de
         [signed] = smtp.to(address, "Analysis report signed off")
         assert signed["Subject"] == "Analysis report signed off: Neglect in under-fives"
         assert f"https://audit.example/audits/{audit.instance_id}" in _body(signed)
+
+
+def test_an_email_sent_again_after_a_lost_commit_carries_the_same_message_id(app, deployed, with_addresses, smtp):
+    people = with_addresses
+    with time_machine.travel(LAUNCH, tick=False):
+        audit = AuditDriver(people)
+        audit.complete("nominate_cases")
+        concerns.raise_concern(audit.instance_id, people["lead.police"], "Worried about a sibling")
+        assert outbox.send_due("tests") >= 1
+        first = {str(message["Message-ID"]) for _, message in smtp.messages}
+        assert len(first) == len(smtp.messages) and all(re.fullmatch(r"<outbox-[\d-]+\.\d+@[\w.-]+>", mid)
+                                                        for mid in first)
+        assert all(message["Date"] for _, message in smtp.messages)
+        # the sender dies after the server's "250 OK" and before its commit: the messages go again
+        db.session.execute(update(OutboxMessage).values(status=PENDING, sent_at=None))
+        db.session.commit()
+        outbox.send_due("tests")
+    again = [str(message["Message-ID"]) for _, message in smtp.messages[len(first):]]
+    assert sorted(again) == sorted(first)  # the receiving side can drop the repeats

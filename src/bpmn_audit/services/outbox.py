@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, time, timedelta
 from email import policy
 from email.message import EmailMessage
+from email.utils import format_datetime
 from typing import Any
 
 from flask import current_app
@@ -137,6 +138,12 @@ def _email(messages: list[OutboxMessage], sender: str) -> EmailMessage:
     """One message as it was staged, or several as a digest listing each."""
     email = EmailMessage(policy=HEADERS_UNFOLDED)
     email["From"], email["To"] = sender, messages[0].address
+    email["Date"] = format_datetime(utcnow())
+    # the same messages sent again (a sender killed after the server's "250 OK", before its commit) carry the
+    # same id, so the receiving side can drop the repeat: delivery is at least once, the id makes it once
+    domain = sender.rpartition("@")[2].strip("<> ") or "bpmn-audit.invalid"
+    staged = int(messages[0].created_at.timestamp())
+    email["Message-ID"] = f"<outbox-{'-'.join(str(message.id) for message in messages)}.{staged}@{domain}>"
     if len(messages) == 1 and not messages[0].digest:
         email["Subject"] = messages[0].subject
         email.set_content(messages[0].body_text)
