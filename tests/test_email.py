@@ -41,7 +41,8 @@ def test_the_reminder_arrives_at_its_virtual_time_once_and_not_a_minute_early(ap
         outbox.send_due("tests")
     [reminder] = smtp.to("nominator@partnership.example", "Reminder")
     assert reminder["Subject"] == "Reminder to nominate the cases: Neglect in under-fives"
-    assert f"https://audit.example/audits/{audit.instance_id}" in _body(reminder)
+    [nominate] = audit.open_tasks("nominate_cases")
+    assert f"Open it: https://audit.example/tasks/{nominate.id}\r\n" in _body(reminder)  # the task it is about
     assert reminder.get_body(preferencelist=("html",)) is not None
 
 
@@ -169,7 +170,7 @@ def test_a_daily_digest_holds_what_is_not_urgent_until_7am_and_an_urgent_email_g
     digest = smtp.to("nominator@partnership.example")[-1]
     assert digest["Subject"] == "Your audit digest: 1 thing since yesterday"
     assert "Reminder to nominate the cases: Neglect in under-fives" in _body(digest)
-    assert f"https://audit.example/audits/{audit.instance_id}" in _body(digest)
+    assert f"https://audit.example/tasks/{audit.open_tasks('nominate_cases')[0].id}" in _body(digest)
 
 
 def test_a_new_task_is_emailed_to_its_agency_s_people_only_and_once(app, deployed, with_addresses, smtp):
@@ -231,3 +232,16 @@ def test_an_email_sent_again_after_a_lost_commit_carries_the_same_message_id(app
         outbox.send_due("tests")
     again = [str(message["Message-ID"]) for _, message in smtp.messages[len(first):]]
     assert sorted(again) == sorted(first)  # the receiving side can drop the repeats
+
+
+def test_an_agency_s_reminder_links_each_lead_to_their_own_agency_s_report(app, deployed, with_addresses, smtp):
+    people = with_addresses
+    with time_machine.travel(LAUNCH, tick=False) as clock:
+        audit = AuditDriver(people)
+        audit.through_notice(clock)
+        audit.pass_deadline(clock, "audit_reminder")
+        outbox.send_due("tests")
+        reports = {task.agency: task.id for task in audit.open_tasks("submit_agency_report")}
+    for agency in ("police", "csc"):
+        [reminder] = smtp.to(f"lead.{agency}@partnership.example", "Reminder sent to the audit lead")
+        assert f"https://audit.example/tasks/{reports[agency]}\r\n" in _body(reminder), agency

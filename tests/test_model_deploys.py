@@ -120,3 +120,21 @@ def test_the_upload_page_deploys_or_lists_each_problem_and_only_for_process_owne
     bu = sign_in("bu.officer")
     theirs = csrf_token_in(bu.get("/account").get_data(as_text=True))
     assert bu.post("/processes/deploy", data={"csrf_token": theirs}).status_code == 404
+
+
+def test_a_reminder_about_a_task_the_model_lacks_is_a_warning_at_its_event(client, owner, demo_deployed):
+    from conftest import PROCESSES
+
+    shipped = (PROCESSES / "multi_agency_audit.bpmn").read_text()
+    dmn = {"name": "audit_durations.dmn", "xml": (PROCESSES / "audit_durations.dmn").read_text()}
+
+    def about_warnings(xml: str) -> list[tuple[str, str]]:
+        checked = client.post("/api/v1/processes/validate", headers=owner,
+                              json={"files": [{"name": "multi_agency_audit.bpmn", "xml": xml}, dmn]}).json
+        assert checked["ok"] is True, checked
+        return [(w["element_id"], w["message"]) for w in checked["warnings"] if "property about" in w["message"]]
+
+    assert about_warnings(shipped) == []  # each reminder names the task it is about
+    typo = shipped.replace('name="about" value="nominate_cases"', 'name="about" value="nominate_case"')
+    [(element, message)] = about_warnings(typo)
+    assert element == "nominator_reminded" and "'nominate_case', which is no user task" in message

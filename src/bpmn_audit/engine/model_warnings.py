@@ -2,7 +2,8 @@
 
 A process owner sees them beside the errors in the modeller and the validation API, marked as warnings:
 a branch out of a gateway with no label (readers cannot tell when it is taken), a user task with no due
-date (nobody is reminded, nothing is overdue), and a gateway with no name (the question it asks).
+date (nobody is reminded, nothing is overdue), a gateway with no name (the question it asks), and an
+``about`` or ``unless_claimed`` property naming no user task of the model.
 """
 
 from __future__ import annotations
@@ -11,6 +12,9 @@ from .errors import ModelProblem
 from .model_checks import ModelDocument, bpmn, camunda
 
 GATEWAYS = ("exclusiveGateway", "inclusiveGateway")
+#: throw event properties that name a user task, and what happens when it names none
+TASK_NAMING_PROPERTIES = {"about": "its emails link to the audit instead",
+                          "unless_claimed": "everyone is told, whoever has claimed what"}
 
 
 def style_warnings(documents: list[ModelDocument]) -> list[ModelProblem]:
@@ -33,10 +37,18 @@ def style_warnings(documents: list[ModelDocument]) -> list[ModelProblem]:
                         warnings.append(_warning(
                             f"a branch out of gateway '{gateway.get('name') or gateway.get('id')}' has no label: "
                             "name it with the answer that takes it", flow, doc))
-        for task in doc.root.iter(bpmn("userTask")):
+        user_tasks = list(doc.root.iter(bpmn("userTask")))
+        for task in user_tasks:
             if not (task.get(camunda("dueDate")) or "").strip():
                 warnings.append(_warning("this task has no due date (camunda:dueDate): nobody is reminded and it "
                                          "is never overdue", task, doc))
+        task_ids = {task.get("id") for task in user_tasks}
+        for prop in doc.root.iter(camunda("property")):
+            if prop.get("name") in TASK_NAMING_PROPERTIES and prop.get("value") not in task_ids:
+                element = next(parent for parent in prop.iterancestors() if parent.get("id"))
+                warnings.append(_warning(
+                    f"the property {prop.get('name')} names '{prop.get('value')}', which is no user task of this "
+                    "model: " + TASK_NAMING_PROPERTIES[prop.get("name")], element, doc))
     return warnings
 
 

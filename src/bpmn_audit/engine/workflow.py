@@ -403,8 +403,9 @@ class RunningAudit:
                 raise ScriptRuntimeError(f"after {_label(spec)}, {error}", spec.bpmn_id, spec.bpmn_name) from None
         if extensions.get("notify"):
             detail = {"notify": extensions["notify"], "phase": extensions.get("phase"), "task_id": str(task.id)}
-            if extensions.get("unless_claimed"):
-                detail["unless_claimed"] = extensions["unless_claimed"]
+            for optional in ("unless_claimed", "about"):
+                if extensions.get(optional):
+                    detail[optional] = extensions[optional]
             if extensions.get("notify_users"):  # named people (``${chair}``) rather than a whole group
                 detail["users"] = names_in(task, "notify_users")
             self.events.append(EngineEvent("notification", spec.bpmn_id, name, agency_of(task), detail))

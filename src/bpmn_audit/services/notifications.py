@@ -3,9 +3,11 @@
 A throw event with a ``notify`` property (a group: ``agency_lead``, ``chair``, ``business_unit``...) tells
 that group's members; for an agency-scoped group (agency leads, practitioners) only those of the event's
 agency. ``notify_users`` names people instead (an expression such as ``${chair}``); when it gives nobody,
-the group is told. ``unless_claimed`` names a user task of the same instance: if someone has claimed (is assigned)
-it, nobody is told. Each person told gets a notification, and the audit's history says whom. Texts
-name the audit and the step, never a child: no case register data ever goes into a notification.
+the group is told. ``unless_claimed`` names a user task of the same instance: if someone has claimed (is
+assigned) it, nobody is told. ``about`` names the user task the event is about (a reminder's): its email
+links to that open task (the event's agency's own) instead of the audit. Each person told gets a
+notification, and the audit's history says whom. Texts name the audit and the step, never a child: no case
+register data ever goes into a notification.
 Each is emailed too, through the outbox (``services/outbox.py``), to those with an address: keyed by the
 step that told them, so a step retried or a timer fired twice emails nobody twice.
 """
@@ -67,10 +69,23 @@ def for_engine_event(instance: ProcessInstance, event: EngineEvent) -> list[str]
         return []
     named = event.detail.get("users")
     told = _active(named) if named else recipients(groups, event.agency)
+    about = _open_task(instance.id, event.detail.get("about"), event.agency)
     tell(told, "process", f"{event.name}: {instance.title or instance.deployment.name}", instance.id,
-         key=f"event:{instance.id}:{event.detail.get('task_id') or event.bpmn_id}", path=f"/audits/{instance.id}",
-         urgent=instance.process_key in URGENT_PROCESSES)
+         key=f"event:{instance.id}:{event.detail.get('task_id') or event.bpmn_id}",
+         path=f"/tasks/{about}" if about else f"/audits/{instance.id}", urgent=instance.process_key in URGENT_PROCESSES)
     return told
+
+
+def _open_task(instance_id: int, bpmn_id: str | None, agency: str | None) -> int | None:
+    """The id of the open task ``bpmn_id`` of the instance (the agency's own, for an agency's event) that an
+    event's ``about`` property names, so its email links to the task rather than the audit; None if none."""
+    if not bpmn_id:
+        return None
+    query = select(HumanTask.id).where(HumanTask.instance_id == instance_id, HumanTask.bpmn_id == bpmn_id,
+                                       HumanTask.status == OPEN)
+    if agency is not None:
+        query = query.where(HumanTask.agency == agency)
+    return db.session.scalar(query.order_by(HumanTask.id).limit(1))
 
 
 def offer_tasks(instance: ProcessInstance, new_tasks: list[HumanTask]) -> None:
