@@ -3,6 +3,7 @@ timers it waits on fire, and each step is in its history; a move that cannot get
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import time_machine
@@ -33,6 +34,11 @@ def test_the_pages_move_an_audit_waiting_for_its_event_forward_to_the_analysis_r
         browser = sign_in("admin")
         page = browser.get(f"/operations/audits/{audit.instance_id}").get_data(as_text=True)
         assert "Move forward to a later task" in page and '<option value="write_analysis_report">' in page
+        forward_list = page[page.index('id="to-forward"'):]
+        offered = re.findall(r'<option value="(\w+)">', forward_list[:forward_list.index("</select>")])
+        assert offered[0] == "set_up_audit"  # in the diagram's order, left to right, as the process runs
+        assert offered.index("record_event_part_2") < offered.index("write_analysis_report") \
+            < offered.index("qiip_sign_off") < offered.index("record_actions")
 
         unsure = browser.post(f"/operations/audits/{audit.instance_id}/forward", data={
             "csrf_token": csrf_token_in(page), "bpmn_id": "write_analysis_report", "reason": "Event cancelled"})

@@ -11,9 +11,17 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from ..models import DeploymentFile, Incident, User, db
+from ..engine.errors import EngineError
+from ..engine.safe_xml import parse_xml
+from ..models import DeploymentFile, Incident, ProcessInstance, User, db
 from . import audits
 from .persistence import engine_limits, load_audit
+
+#: the OMG Diagram Common namespace of a shape's bounds
+DC = "http://www.omg.org/spec/DD/20100524/DC"
+BPMNDI = "http://www.omg.org/spec/BPMN/20100524/DI"
+#: how far up a task's subprocesses the ordering looks (deploy checks keep real nesting well within this)
+MAX_NESTING_SEEN = 50
 
 
 @dataclass(frozen=True)
@@ -30,13 +38,49 @@ class Diagram:
 def diagram(user: User, instance_id: int) -> Diagram:
     """The audit's diagram; raises NotFound for an audit the user may not see."""
     instance = audits.get_audit(user, instance_id)
-    files = db.session.scalars(select(DeploymentFile).where(
-        DeploymentFile.deployment_id == instance.deployment_id).order_by(DeploymentFile.id))
-    models = [file.content.decode("utf-8") for file in files if file.file_name.lower().endswith(".bpmn")]
-    xml = next((model for model in models if f'id="{instance.process_key}"' in model), models[0] if models else "")
+    xml = _model_xml(instance)
     running = load_audit(instance, engine_limits())
     states = running.element_states()
     for bpmn_id in db.session.scalars(select(Incident.bpmn_id).where(
             Incident.instance_id == instance.id, Incident.resolved_at.is_(None), Incident.bpmn_id.is_not(None))):
         states[bpmn_id] = "failed"  # first of all: the work stopped there until someone retries it
     return Diagram(xml, states, running.element_counts())
+
+
+def in_diagram_order(instance: ProcessInstance, tasks: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """(bpmn id, name) pairs in the order a reader meets them in the audit's diagram: left to right, then top
+    to bottom (process order, as diagrams are drawn); a task inside a subprocess where its subprocess stands,
+    then by its place inside; elements with no shape last, by name."""
+    try:
+        root = parse_xml(_model_xml(instance), "diagram").getroot()
+    except EngineError:
+        return sorted(tasks, key=lambda task: task[1])
+    where: dict[str, tuple[float, float]] = {}
+    for bounds in root.iter(f"{{{DC}}}Bounds"):
+        try:
+            where.setdefault(bounds.getparent().get("bpmnElement") or "", (float(bounds.get("x")),
+                                                                          float(bounds.get("y"))))
+        except (TypeError, ValueError):
+            continue
+    elements = {element.get("id"): element for element in root.iter() if isinstance(element.tag, str)
+                and element.get("id") and not element.tag.startswith(f"{{{BPMNDI}}}")}
+
+    def place(bpmn_id: str) -> list[tuple[float, float]]:
+        """The positions of the task and each subprocess around it, outermost first."""
+        chain, element = [], elements.get(bpmn_id)
+        for _ in range(MAX_NESTING_SEEN):
+            if element is None:
+                break
+            if element.get("id") in where:
+                chain.append(where[element.get("id")])
+            element = element.getparent()
+        return chain[::-1]
+    return sorted(tasks, key=lambda task: (not place(task[0]), place(task[0]), task[1]))
+
+
+def _model_xml(instance: ProcessInstance) -> str:
+    """The BPMN XML of the instance's version that holds its process."""
+    files = db.session.scalars(select(DeploymentFile).where(
+        DeploymentFile.deployment_id == instance.deployment_id).order_by(DeploymentFile.id))
+    models = [file.content.decode("utf-8") for file in files if file.file_name.lower().endswith(".bpmn")]
+    return next((model for model in models if f'id="{instance.process_key}"' in model), models[0] if models else "")

@@ -15,7 +15,7 @@ from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput, GovSubmitInput,
 from wtforms import BooleanField, SubmitField, TextAreaField
 
 from ..models.base import utcnow
-from ..services import audits, operations, runtime, tasks
+from ..services import audits, diagrams, operations, runtime, tasks
 from ..services.errors import Conflict, FormInvalid, ProcessFailed
 from ..services.persistence import engine_limits, load_audit
 from ..services.timers import retry_instance
@@ -204,7 +204,8 @@ def _inspector(audit_id: int, form: FlaskForm, data_form: FlaskForm, show_data: 
                            cut=len(data) > MAX_DATA_CHARS, form=form, data_form=data_form, now=utcnow(),
                            history=audits.history(current_user, audit_id, limit=500),
                            emails=operations.emails_of(audit_id), done_tasks=runtime.done_task_ids(audit_id),
-                           tasks_ahead=[task for task in running.user_task_specs() if task[0] not in open_ids],
+                           tasks_ahead=diagrams.in_diagram_order(summary.instance, [
+                               task for task in running.user_task_specs() if task[0] not in open_ids]),
                            **shown)
 
 
