@@ -1,6 +1,7 @@
 """An audit held up by an incident: the admins are told at once, by email too (where, never the error, which can
 quote process data); the audit's page and the API say where and since when, and to partnership staff why; an
-admin gets a link to the inspector; once retried, nothing says it is held up."""
+admin gets a link to the inspector; once retried, nothing says it is held up. An audit an admin suspended or
+terminated says who did it, when and (to partnership staff) why."""
 
 from __future__ import annotations
 
@@ -57,3 +58,22 @@ def test_an_audit_held_up_tells_the_admins_and_says_where_until_it_is_retried(ap
                            json={"reason": "Mended"}).json["incident"] is None
         assert client.get(f"/api/v1/audits/{audit}", headers=token(people["bu"])).json["held_up"] == []
         assert "held up" not in sign_in(people["bu"].username).get(f"/audits/{audit}").get_data(as_text=True)
+
+
+def test_a_suspended_then_terminated_audit_says_who_stopped_it_when_and_why(app, people, sign_in, client):
+    deploy("timer_then_script")
+    headers = token(admin(people))
+    with time_machine.travel(BEFORE, tick=False):
+        audit = runtime.start_audit(people["bu"], "timer_then_script", {"poison": False}).id
+        assert client.get(f"/api/v1/audits/{audit}", headers=token(people["bu"])).json["stopped"] is None
+        client.post(f"/api/v1/audits/{audit}/suspend", headers=headers, json={"reason": "Chair off sick"})
+        page = html.unescape(sign_in(people["bu"].username).get(f"/audits/{audit}").get_data(as_text=True))
+        assert "This audit was suspended by admin on Mon 11 Jan 2027 08:00: Chair off sick." in page
+        assert "its timers wait until an admin resumes it" in page
+        shown = client.get(f"/api/v1/audits/{audit}", headers=token(people["bu"])).json["stopped"]
+        assert shown == {"status": "suspended", "by": "admin", "at": "2027-01-11T08:00:00+00:00",
+                         "why": "Chair off sick"}
+        client.post(f"/api/v1/audits/{audit}/terminate", headers=headers, json={"reason": "Audit withdrawn"})
+        page = html.unescape(sign_in(people["bu"].username).get(f"/audits/{audit}").get_data(as_text=True))
+        assert "This audit was terminated by admin on Mon 11 Jan 2027 08:00: Audit withdrawn." in page
+        assert "Nothing more happens in it." in page

@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import Select, func, or_, select
 
 from ..models import HistoryEvent, HumanTask, Incident, ProcessInstance, TaskCandidate, TimerJob, User, db
+from ..models.instance import SUSPENDED, TERMINATED
 from ..models.task import COMPLETED, GROUP, OPEN, USER
 from .errors import NotFound
 from .identity import AGENCY_SCOPED_GROUPS
@@ -22,6 +23,8 @@ from .identity import AGENCY_SCOPED_GROUPS
 #: groups whose members see every audit of the partnership
 PARTNERSHIP_GROUPS = {"business_unit", "chair", "qiip", "process_owner", "admin"}
 MAX_PAGE = 500
+#: statuses an admin's operation puts an audit in (the history event of that operation has the same kind)
+STOPPED = (SUSPENDED, TERMINATED)
 
 
 @dataclass
@@ -53,6 +56,16 @@ class HeldUp:
     message: str | None
 
 
+@dataclass(frozen=True)
+class Stopped:
+    """Who suspended or terminated the audit, when, and (for partnership staff) why."""
+
+    status: str
+    by: str
+    at: datetime
+    reason: str | None
+
+
 @dataclass
 class AuditProgress:
     """An audit as the API and the audit page show it (no child's data)."""
@@ -64,6 +77,8 @@ class AuditProgress:
     participants: list[Participant] = field(default_factory=list)
     #: the open incidents stopping its automatic work until an admin retries it
     held_up: list[HeldUp] = field(default_factory=list)
+    #: for a suspended or terminated audit, the admin's operation that made it so
+    stopped: Stopped | None = None
 
 
 def sees_everything(user: User) -> bool:
@@ -121,8 +136,16 @@ def progress(user: User, instance_id: int, now: datetime) -> AuditProgress:
                                                           Incident.resolved_at.is_(None)).order_by(Incident.id))
     held_up = [HeldUp(incident.element_name or incident.bpmn_id or "its automatic work", incident.created_at,
                       incident.message if sees_everything(user) else None) for incident in incidents]
+    stopped = None
+    if instance.status in STOPPED:
+        event = db.session.scalars(select(HistoryEvent).where(
+            HistoryEvent.instance_id == instance_id, HistoryEvent.kind == instance.status)
+            .order_by(HistoryEvent.id.desc()).limit(1)).first()
+        if event is not None:
+            stopped = Stopped(instance.status, event.actor or "an admin", event.at,
+                              (event.detail or {}).get("reason") if sees_everything(user) else None)
     return AuditProgress(instance, phase, deadlines, sorted(agencies.values(), key=lambda a: a.agency),
-                         _participants(people), held_up)
+                         _participants(people), held_up, stopped)
 
 
 def _participants(usernames: set[str]) -> list[Participant]:

@@ -148,7 +148,9 @@ def show_audit(audit_id: int) -> Any:
         "agencies": [{"agency": a.agency, "completed": a.completed, "open": [name for _, name in a.open],
                       "overdue": a.overdue} for a in shown.agencies],
         "held_up": [{"at": held.where, "since": _iso(held.since)} | ({"why": held.message} if held.message else {})
-                    for held in shown.held_up]})
+                    for held in shown.held_up],
+        "stopped": {"status": shown.stopped.status, "by": shown.stopped.by, "at": _iso(shown.stopped.at)}
+        | ({"why": shown.stopped.reason} if shown.stopped.reason else {}) if shown.stopped else None})
 
 
 @bp.post("/audits")

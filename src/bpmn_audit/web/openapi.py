@@ -147,6 +147,10 @@ def document() -> dict[str, Any]:
                                     "properties": {"at": {"type": "string"},
                                                    "since": {"type": "string", "format": "date-time"},
                                                    "why": {"type": "string", "description": "partnership staff"}}}},
+                        "stopped": {"type": ["object", "null"], "description": "Who suspended or terminated it",
+                                    "properties": {"status": {"type": "string"}, "by": {"type": "string"},
+                                                   "at": {"type": "string", "format": "date-time"},
+                                                   "why": {"type": "string", "description": "partnership staff"}}},
                     }}]}),
                     **_errors(401, 404)}},
                 "delete": {
