@@ -234,7 +234,8 @@ def test_an_email_sent_again_after_a_lost_commit_carries_the_same_message_id(app
     assert sorted(again) == sorted(first)  # the receiving side can drop the repeats
 
 
-def test_an_agency_s_reminder_links_each_lead_to_their_own_agency_s_report(app, deployed, with_addresses, smtp):
+def test_an_agency_s_reminder_links_each_lead_to_their_own_agency_s_report(app, deployed, with_addresses, smtp,
+                                                                           sign_in):
     people = with_addresses
     with time_machine.travel(LAUNCH, tick=False) as clock:
         audit = AuditDriver(people)
@@ -245,3 +246,5 @@ def test_an_agency_s_reminder_links_each_lead_to_their_own_agency_s_report(app, 
     for agency in ("police", "csc"):
         [reminder] = smtp.to(f"lead.{agency}@partnership.example", "Reminder sent to the audit lead")
         assert f"https://audit.example/tasks/{reports[agency]}\r\n" in _body(reminder), agency
+        listed = sign_in(f"lead.{agency}").get("/notifications").get_data(as_text=True)  # and in the app
+        assert f'href="/tasks/{reports[agency]}">Reminder sent to the audit lead' in listed

@@ -1,4 +1,4 @@
-"""Notifications: something a person is told, kept as a record they see in the app (email comes later)."""
+"""Notifications: something a person is told, kept as a record they see in the app (and emailed, see outbox)."""
 
 from __future__ import annotations
 
@@ -19,5 +19,7 @@ class Notification(db.Model):
     kind: Mapped[str] = mapped_column(String(40))
     instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instances.id"), index=True)
     text: Mapped[str] = mapped_column(Text)
+    #: the page it links to, such as ``/tasks/12`` (a reminder: the task it is about); None: the audit's page
+    path: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -55,7 +55,8 @@ def tell(usernames: list[str], kind: str, text: str, instance_id: int | None, ke
     ``path`` (``urgent``: at once, even for those who chose a daily digest); the calling service commits."""
     told = list(dict.fromkeys(usernames))
     for username in told:
-        db.session.add(Notification(recipient=username, kind=kind, text=text[:2000], instance_id=instance_id))
+        db.session.add(Notification(recipient=username, kind=kind, text=text[:2000], instance_id=instance_id,
+                                    path=path))
     if key:  # one query for everyone told, not one each
         for person in db.session.scalars(select(User).where(User.username.in_(told))):
             outbox.stage(person, key, text[:300], text, path, instance_id, kind, urgent=urgent)
