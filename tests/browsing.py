@@ -164,6 +164,16 @@ def sign_in(page, site: str, username: str, password: str = PASSWORD) -> None:
     page.get_by_role("button", name="Sign in").click()
 
 
+def open_audit(page, site: str, username: str, title: str = "Neglect in under-fives") -> list[str]:
+    """Sign in and open the audit ``title`` from the Audits page; the browser console's messages from then on."""
+    console: list[str] = []
+    page.on("console", lambda message: console.append(message.text))
+    sign_in(page, site, username)
+    page.get_by_role("link", name="Audits").click()
+    page.get_by_role("link", name=title).click()
+    return console
+
+
 def tab_to(page, wanted: str, by: str = "id", presses: int = 60) -> None:
     """Press Tab until the focused element's ``id`` (or, with ``by="text"``, its text) is ``wanted``."""
     read = "document.activeElement.id" if by == "id" else "document.activeElement.textContent.trim()"

@@ -13,8 +13,7 @@ from audit_driver import ANSWERS, AuditDriver
 from bpmn_audit.models import Incident, db
 from bpmn_audit.models.base import utcnow
 from bpmn_audit.services import diagrams, tasks
-from browsing import NEEDS_A_BROWSER, no_serious_violations
-from browsing import sign_in as sign_in_page
+from browsing import NEEDS_A_BROWSER, no_serious_violations, open_audit
 from conftest import LAUNCH
 
 
@@ -97,11 +96,7 @@ def needs_a_browser(test):
 
 @needs_a_browser
 def test_the_audit_page_badges_the_per_agency_work_with_its_count_and_passes_axe(page, site):
-    console = []
-    page.on("console", lambda message: console.append(message.text))
-    sign_in_page(page, site, "bu.officer")
-    page.get_by_role("link", name="Audits").click()
-    page.get_by_role("link", name="Neglect in under-fives").click()
+    console = open_audit(page, site, "bu.officer")
     expect(page.locator("#diagram[data-ready=true]")).to_be_visible()
     # the key says what the markers mean
     key = page.locator("#diagram-heading + p")

@@ -11,7 +11,7 @@ import time
 
 from playwright.sync_api import expect
 
-from browsing import NEEDS_A_BROWSER, PASSWORD, another_page, tab_to
+from browsing import NEEDS_A_BROWSER, PASSWORD, another_page, open_audit, tab_to
 from browsing import no_serious_violations as _no_serious_violations
 from browsing import sign_in as _sign_in
 
@@ -109,11 +109,7 @@ def test_the_task_page_passes_axe(page, site):
 
 
 def test_the_audit_page_draws_its_diagram_and_passes_axe(page, site):
-    console = []
-    page.on("console", lambda message: console.append(message.text))
-    _sign_in(page, site, "bu.officer")
-    page.get_by_role("link", name="Audits").click()
-    page.get_by_role("link", name="Neglect in under-fives").click()
+    console = open_audit(page, site, "bu.officer")
     expect(page.get_by_role("heading", level=1)).to_have_text("Neglect in under-fives")
     assert page.get_by_role("heading", name="Deadlines").is_visible()
     expect(page.locator("#diagram[data-ready=true]")).to_be_visible()  # drawn by bpmn-js, CSP on
@@ -125,9 +121,7 @@ def test_the_audit_page_draws_its_diagram_and_passes_axe(page, site):
 
 
 def test_the_deadline_extension_page_shows_its_errors_beside_the_fields_and_passes_axe(page, site):
-    _sign_in(page, site, "bu.officer")
-    page.get_by_role("link", name="Audits").click()
-    page.get_by_role("link", name="Neglect in under-fives").click()
+    open_audit(page, site, "bu.officer")
     page.get_by_role("link", name="Extend a deadline").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Extend a deadline")
     _no_serious_violations(page)

@@ -309,7 +309,7 @@ class RunningAudit:
         specs = [self.workflow.spec, *self.workflow.subprocess_specs.values()]
         found = {spec.bpmn_id: spec.bpmn_name or spec.bpmn_id for process in specs
                  for spec in process.task_specs.values() if isinstance(spec, UserTask)}
-        return sorted(found.items(), key=lambda item: item[1])
+        return list(found.items())
 
     # -- changing data -----------------------------------------------------------------------------------------
     def set_data(self, values: dict[str, Any], agency: str | None = None, run: bool = True) -> list[EngineEvent]:

@@ -132,10 +132,8 @@ def progress(user: User, instance_id: int, now: datetime) -> AuditProgress:
         elif row.status == OPEN:
             agency.open.append((row.id, row.name))
             agency.overdue = agency.overdue or (row.due_at is not None and row.due_at < now)
-    incidents = db.session.scalars(select(Incident).where(Incident.instance_id == instance_id,
-                                                          Incident.resolved_at.is_(None)).order_by(Incident.id))
     held_up = [HeldUp(incident.element_name or incident.bpmn_id or "its automatic work", incident.created_at,
-                      incident.message if sees_everything(user) else None) for incident in incidents]
+                      incident.message if sees_everything(user) else None) for incident in open_incidents(instance_id)]
     stopped = None
     if instance.status in STOPPED:
         event = db.session.scalars(select(HistoryEvent).where(
@@ -146,6 +144,12 @@ def progress(user: User, instance_id: int, now: datetime) -> AuditProgress:
                               (event.detail or {}).get("reason") if sees_everything(user) else None)
     return AuditProgress(instance, phase, deadlines, sorted(agencies.values(), key=lambda a: a.agency),
                          _participants(people), held_up, stopped)
+
+
+def open_incidents(instance_id: int) -> list[Incident]:
+    """The audit's open incidents, oldest first: its automatic work waits until an admin retries it."""
+    return list(db.session.scalars(select(Incident).where(Incident.instance_id == instance_id,
+                                                          Incident.resolved_at.is_(None)).order_by(Incident.id)))
 
 
 def _participants(usernames: set[str]) -> list[Participant]:

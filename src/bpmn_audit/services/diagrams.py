@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from ..engine.errors import EngineError
 from ..engine.safe_xml import parse_xml
-from ..models import DeploymentFile, Incident, ProcessInstance, User, db
+from ..models import DeploymentFile, ProcessInstance, User, db
 from . import audits
 from .persistence import engine_limits, load_audit
 
@@ -41,9 +41,9 @@ def diagram(user: User, instance_id: int) -> Diagram:
     xml = _model_xml(instance)
     running = load_audit(instance, engine_limits())
     states = running.element_states()
-    for bpmn_id in db.session.scalars(select(Incident.bpmn_id).where(
-            Incident.instance_id == instance.id, Incident.resolved_at.is_(None), Incident.bpmn_id.is_not(None))):
-        states[bpmn_id] = "failed"  # first of all: the work stopped there until someone retries it
+    for incident in audits.open_incidents(instance.id):
+        if incident.bpmn_id:
+            states[incident.bpmn_id] = "failed"  # first of all: the work stopped there until someone retries it
     return Diagram(xml, states, running.element_counts())
 
 
@@ -75,7 +75,8 @@ def in_diagram_order(instance: ProcessInstance, tasks: list[tuple[str, str]]) ->
                 chain.append(where[element.get("id")])
             element = element.getparent()
         return chain[::-1]
-    return sorted(tasks, key=lambda task: (not place(task[0]), place(task[0]), task[1]))
+    placed = {bpmn_id: place(bpmn_id) for bpmn_id, _ in tasks}
+    return sorted(tasks, key=lambda task: (not placed[task[0]], placed[task[0]], task[1]))
 
 
 def _model_xml(instance: ProcessInstance) -> str:

@@ -18,6 +18,7 @@ from ..models import HumanTask, Incident, ProcessInstance, TimerJob, User, db
 from ..models.instance import RUNNING
 from ..models.task import COMPLETED as COMPLETED_TASK
 from ..models.task import OPEN
+from .audits import open_incidents
 from .deployments import latest_deployment
 from .errors import Conflict, Forbidden, FormInvalid, NotFound, ProcessFailed
 from .persistence import engine_limits, load_audit, record_event, save_audit
@@ -173,9 +174,7 @@ def describe_instance(instance_id: int) -> InstanceSummary:
                                .order_by(HumanTask.due_at, HumanTask.id)).all()
     timers = db.session.scalars(select(TimerJob).where(TimerJob.instance_id == instance_id)
                                 .order_by(TimerJob.due_at, TimerJob.id)).all()
-    incidents = db.session.scalars(select(Incident).where(Incident.instance_id == instance_id,
-                                                          Incident.resolved_at.is_(None)).order_by(Incident.id)).all()
-    return InstanceSummary(instance, list(tasks), list(timers), list(incidents))
+    return InstanceSummary(instance, list(tasks), list(timers), open_incidents(instance_id))
 
 
 def get_open_task(task_id: int) -> HumanTask:
